@@ -1,0 +1,50 @@
+"""A Jupyter workbench for qualitative coding of online conversation threads.
+
+>>> import workbench as wb
+>>> sorted(wb.__all__)[:3]
+['Code', 'CodeGroup', 'Codebook']
+"""
+
+from __future__ import annotations
+
+from .codebook import Code, Codebook, CodeGroup, Example
+from .corpus import make_units, validate_units
+from .errors import (
+    CodebookError,
+    IngestError,
+    NotFoundError,
+    SchemaVersionError,
+    StoreError,
+    UnitsError,
+    UnknownCodeError,
+    UnknownCoderError,
+    UnknownRoundError,
+    UnknownUnitError,
+    WorkbenchError,
+)
+from .project import Project, open_project
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Code",
+    "CodeGroup",
+    "Codebook",
+    "CodebookError",
+    "Example",
+    "IngestError",
+    "NotFoundError",
+    "Project",
+    "SchemaVersionError",
+    "StoreError",
+    "UnitsError",
+    "UnknownCodeError",
+    "UnknownCoderError",
+    "UnknownRoundError",
+    "UnknownUnitError",
+    "WorkbenchError",
+    "__version__",
+    "make_units",
+    "open_project",
+    "validate_units",
+]

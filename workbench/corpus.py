@@ -1,0 +1,352 @@
+"""The units table: its schema, its validation, and thread-tree helpers.
+
+Every ingester returns a *units table*: a pandas DataFrame with one row per post
+(the root post of a thread, a comment, a reply, a tweet, ...) and the columns of
+:data:`UNIT_COLUMNS`. Ids are strings. Parents are resolved within the thread.
+A unit whose parent is not in the thread is kept, flagged ``status="orphan"``, and
+keeps its ``parent_id``: it is never dropped and never silently re-attached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import UnitsError
+
+__all__ = [
+    "UNIT_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "STATUSES",
+    "CODABLE_STATUSES",
+    "make_units",
+    "validate_units",
+    "ancestors",
+    "children",
+    "thread_of",
+]
+
+#: The columns every units table has, in this order.
+UNIT_COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "thread_id",
+    "parent_id",
+    "depth",
+    "position",
+    "author",
+    "author_role",
+    "posted_at",
+    "text",
+    "kind",
+    "status",
+    "source",
+)
+
+#: Columns an ingester may add; the store keeps them (``title`` and
+#: ``content_warning`` as columns, anything else in ``extra``).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("title", "content_warning", "url", "extra")
+
+#: Valid values of ``status``.
+STATUSES: tuple[str, ...] = (
+    "ok",
+    "deleted",
+    "removed",
+    "pending",
+    "spam",
+    "trash",
+    "missing",
+    "orphan",
+)
+
+#: Statuses whose units are offered for coding. Deleted, removed, spam, trashed and
+#: missing units stay as placeholders so that reply context is preserved.
+CODABLE_STATUSES: tuple[str, ...] = ("ok", "orphan", "pending")
+
+_REQUIRED = ("unit_id", "thread_id", "text")
+_DEFAULTS: dict[str, Any] = {
+    "parent_id": None,
+    "author": "",
+    "author_role": None,
+    "posted_at": pd.NaT,
+    "kind": "comment",
+    "status": "ok",
+    "source": "unknown",
+}
+
+
+def _as_id(value: Any) -> str | None:
+    """An id as a string; None for missing. Integral floats lose their ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if value is pd.NA or value is pd.NaT:
+        return None
+    text = str(value)
+    return text if text != "" else None
+
+
+def make_units(
+    records: Iterable[Mapping[str, Any]] | pd.DataFrame,
+    *,
+    source: str | None = None,
+    report: list[str] | None = None,
+) -> pd.DataFrame:
+    """Build a valid units table from records, filling what can be derived.
+
+    Missing ``depth`` is computed from the reply tree and missing ``position`` from
+    the order of the records within each thread. A unit whose parent is not in its
+    thread becomes ``status="orphan"`` (its ``parent_id`` is kept). Units on a reply
+    cycle are flagged orphan too and reported. Duplicate ``unit_id`` rows are
+    reported; the first is kept.
+
+    Parameters
+    ----------
+    records : iterable of mappings or DataFrame
+        At least ``unit_id``, ``thread_id`` and ``text``; other columns of
+        :data:`UNIT_COLUMNS` take defaults.
+    source : str, optional
+        Value of ``source`` where a record does not give one.
+    report : list, optional
+        Problems found (duplicates, cycles) are appended here as readable lines.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`UNIT_COLUMNS` (plus any of :data:`OPTIONAL_COLUMNS` given).
+
+    Examples
+    --------
+    >>> units = make_units([
+    ...     {"unit_id": "a", "thread_id": "t", "text": "My story"},
+    ...     {"unit_id": "b", "thread_id": "t", "parent_id": "a", "text": "Not all of us!"},
+    ...     {"unit_id": "c", "thread_id": "t", "parent_id": "zz", "text": "Lost reply"},
+    ... ], source="example")
+    >>> units[["unit_id", "depth", "position", "status"]].to_dict("list")
+    {'unit_id': ['a', 'b', 'c'], 'depth': [0, 1, 1], 'position': [0, 1, 2], 'status': ['ok', 'ok', 'orphan']}
+    """
+    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    problems: list[str] = report if report is not None else []
+    missing = [c for c in _REQUIRED if c not in df.columns]
+    if missing:
+        raise UnitsError(
+            f"units are missing the required column(s) {missing}; "
+            f"every record needs {list(_REQUIRED)}"
+        )
+    if df.empty:
+        return _empty_units(extra=[c for c in OPTIONAL_COLUMNS if c in df.columns])
+    for col, default in _DEFAULTS.items():
+        if col not in df.columns:
+            df[col] = default
+    if source is not None:
+        df["source"] = df["source"].where(df["source"].notna() & (df["source"] != "unknown"), source)
+    for col in ("unit_id", "thread_id", "parent_id"):
+        df[col] = [_as_id(v) for v in df[col]]
+    if df["unit_id"].isna().any():
+        rows = list(np.flatnonzero(df["unit_id"].isna().to_numpy()))
+        raise UnitsError(f"records {rows[:10]} have no unit_id; every unit needs a non-empty id")
+    df["text"] = df["text"].fillna("").astype(str)
+    df["author"] = df["author"].fillna("").astype(str)
+    df["status"] = df["status"].fillna("ok").astype(str)
+    df["kind"] = df["kind"].fillna("comment").astype(str)
+    df["posted_at"] = pd.to_datetime(df["posted_at"], utc=True, errors="coerce", format="mixed")
+
+    dup = df["unit_id"].duplicated(keep="first")
+    if dup.any():
+        ids = sorted(set(df.loc[dup, "unit_id"]))
+        problems.append(f"duplicate unit_id {ids[:20]}: the first occurrence of each was kept")
+        df = df.loc[~dup].reset_index(drop=True)
+
+    if "position" not in df.columns or df["position"].isna().any():
+        computed = df.groupby("thread_id", sort=False).cumcount()
+        if "position" in df.columns:
+            df["position"] = df["position"].fillna(computed)
+        else:
+            df["position"] = computed
+    df["position"] = df["position"].astype("int64")
+
+    given_depth = df["depth"] if "depth" in df.columns else pd.Series(np.nan, index=df.index)
+    depth, unresolved, orphan, cyclic = _tree(df)
+    status = df["status"].to_numpy(dtype=object).copy()
+    status[orphan & np.isin(status, ["ok"])] = "orphan"
+    if cyclic.any():
+        ids = list(df.loc[cyclic, "unit_id"])
+        problems.append(
+            f"reply cycle among units {ids[:20]}: they were flagged 'orphan'; "
+            "check the parent ids in the source"
+        )
+        status[cyclic & np.isin(status, ["ok"])] = "orphan"
+    df["status"] = status
+    # Orphans (and units below them) keep a depth the source gave, else the depth
+    # below their missing parent counted from 1.
+    fallback = pd.to_numeric(given_depth, errors="coerce").to_numpy()
+    final = np.where(unresolved & ~np.isnan(fallback), fallback, depth)
+    df["depth"] = final.astype("int64")
+
+    cols = list(UNIT_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in df.columns]
+    return df[cols].reset_index(drop=True)
+
+
+def _empty_units(extra: list[str] | None = None) -> pd.DataFrame:
+    cols = list(UNIT_COLUMNS) + list(extra or [])
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    df["depth"] = df["depth"].astype("int64")
+    df["position"] = df["position"].astype("int64")
+    df["posted_at"] = pd.to_datetime(df["posted_at"], utc=True)
+    return df
+
+
+def _tree(df: pd.DataFrame):
+    """Depths from the reply tree, with orphan and cycle flags (vectorised).
+
+    Returns ``depth`` (int array), ``unresolved`` (depth counted from a missing
+    parent), ``orphan`` (parent not in the thread) and ``cyclic`` (on or under a cycle).
+    """
+    n = len(df)
+    key = df["thread_id"].astype(str) + "\x1f" + df["unit_id"].astype(str)
+    pkey = df["thread_id"].astype(str) + "\x1f" + df["parent_id"].astype(str)
+    index = pd.Index(key)
+    parent_idx = index.get_indexer(pkey)
+    has_parent = df["parent_id"].notna().to_numpy()
+    parent_idx = np.where(has_parent, parent_idx, -1)
+    orphan = has_parent & (parent_idx == -1)
+    self_loop = parent_idx == np.arange(n)
+
+    depth = np.full(n, -1, dtype=np.int64)
+    unresolved = np.zeros(n, dtype=bool)
+    depth[~has_parent] = 0
+    depth[orphan] = 1
+    unresolved[orphan] = True
+    depth[self_loop] = -1
+    for _ in range(n + 1):
+        todo = np.flatnonzero(depth == -1)
+        if todo.size == 0:
+            break
+        p = parent_idx[todo]
+        ready = (p >= 0) & (depth[np.maximum(p, 0)] >= 0)
+        if not ready.any():
+            break
+        depth[todo[ready]] = depth[p[ready]] + 1
+        unresolved[todo[ready]] = unresolved[p[ready]]
+    cyclic = depth == -1
+    depth[cyclic] = 1
+    unresolved[cyclic] = True
+    return depth, unresolved, orphan, cyclic
+
+
+def validate_units(units: pd.DataFrame, *, known_ids: Iterable[str] | None = None) -> None:
+    """Check a units table and raise :class:`~workbench.errors.UnitsError` naming the offending ids.
+
+    Checks: required columns, string ids, duplicate ``unit_id``, valid ``status``,
+    parents that point nowhere (allowed only for units flagged ``orphan``; a parent
+    may also be one of ``known_ids``, units already stored), and reply cycles.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bad = make_units([{"unit_id": "a", "thread_id": "t", "text": "x"}])
+    >>> bad.loc[0, "parent_id"] = "nowhere"
+    >>> validate_units(bad)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnitsError: the units table is not valid
+      - unit 'a' replies to 'nowhere', which is not in thread 't' (flag it status='orphan' to keep it)
+    """
+    if not isinstance(units, pd.DataFrame):
+        raise TypeError(f"units must be a pandas DataFrame, not {type(units).__name__}")
+    missing = [c for c in UNIT_COLUMNS if c not in units.columns]
+    if missing:
+        raise UnitsError(
+            f"the units table is missing column(s) {missing}; "
+            f"expected the columns {list(UNIT_COLUMNS)} (see workbench.corpus.make_units)"
+        )
+    problems: list[str] = []
+    ids = units["unit_id"]
+    bad_type = ~ids.map(lambda v: isinstance(v, str) and v != "")
+    if bad_type.any():
+        problems.append(
+            f"unit_id must be a non-empty string; rows {list(np.flatnonzero(bad_type.to_numpy()))[:10]} "
+            f"hold {list(ids[bad_type])[:10]!r}"
+        )
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        problems.append(f"duplicate unit_id {sorted(set(map(str, dup)))[:20]}")
+    bad_status = ~units["status"].isin(STATUSES)
+    if bad_status.any():
+        problems.append(
+            f"unknown status {sorted(set(map(str, units.loc[bad_status, 'status'])))} on units "
+            f"{list(units.loc[bad_status, 'unit_id'])[:10]}; valid: {list(STATUSES)}"
+        )
+    if problems:
+        raise UnitsError("the units table is not valid", problems)
+
+    key = units["thread_id"].astype(str) + "\x1f" + ids.astype(str)
+    pkey = units["thread_id"].astype(str) + "\x1f" + units["parent_id"].astype(str)
+    has_parent = units["parent_id"].notna().to_numpy()
+    parent_idx = pd.Index(key).get_indexer(pkey)
+    dangling = has_parent & (parent_idx == -1)
+    if known_ids is not None and dangling.any():
+        known = set(known_ids)
+        dangling &= ~units["parent_id"].isin(known).to_numpy()
+    dangling &= (units["status"] != "orphan").to_numpy()
+    for i in np.flatnonzero(dangling)[:20]:
+        row = units.iloc[i]
+        problems.append(
+            f"unit {row['unit_id']!r} replies to {row['parent_id']!r}, which is not in thread "
+            f"{row['thread_id']!r} (flag it status='orphan' to keep it)"
+        )
+    if dangling.sum() > 20:
+        problems.append(f"... and {int(dangling.sum()) - 20} more units with missing parents")
+    _, _, _, cyclic = _tree(units[["unit_id", "thread_id", "parent_id"]])
+    if cyclic.any():
+        problems.append(f"reply cycle among units {list(units.loc[cyclic, 'unit_id'])[:20]}")
+    if problems:
+        raise UnitsError("the units table is not valid", problems)
+
+
+def _by_id(units: pd.DataFrame) -> pd.DataFrame:
+    return units.set_index("unit_id", drop=False)
+
+
+def ancestors(units: pd.DataFrame, unit_id: str) -> list[str]:
+    """The chain of units that ``unit_id`` replies to, from the root down to its parent.
+
+    Examples
+    --------
+    >>> units = make_units([
+    ...     {"unit_id": "a", "thread_id": "t", "text": "root"},
+    ...     {"unit_id": "b", "thread_id": "t", "parent_id": "a", "text": "reply"},
+    ...     {"unit_id": "c", "thread_id": "t", "parent_id": "b", "text": "reply to reply"},
+    ... ])
+    >>> ancestors(units, "c")
+    ['a', 'b']
+    """
+    indexed = _by_id(units)
+    if unit_id not in indexed.index:
+        raise KeyError(f"unit {unit_id!r} is not in the units table")
+    chain: list[str] = []
+    seen = {unit_id}
+    parent = indexed.at[unit_id, "parent_id"]
+    while isinstance(parent, str) and parent in indexed.index and parent not in seen:
+        chain.append(parent)
+        seen.add(parent)
+        parent = indexed.at[parent, "parent_id"]
+    return chain[::-1]
+
+
+def children(units: pd.DataFrame, unit_id: str) -> list[str]:
+    """Ids of the direct replies to ``unit_id``, in thread order."""
+    kids = units[units["parent_id"] == unit_id].sort_values("position")
+    return list(kids["unit_id"])
+
+
+def thread_of(units: pd.DataFrame, thread_id: str) -> pd.DataFrame:
+    """The units of one thread in the order the source shows them."""
+    return units[units["thread_id"] == thread_id].sort_values("position").reset_index(drop=True)
