@@ -19,6 +19,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import corpus
+from ._codebook_ops import CodebookOps
+from ._rounds import Rounds
 from .codebook import Codebook
 from .errors import (
     StoreError,
@@ -83,7 +85,7 @@ def open_project(url_or_path: str | Path, *, create: bool = True, backup: bool =
     return Project(connect(url_or_path, create=create, backup=backup), url=str(url_or_path))
 
 
-class Project:
+class Project(CodebookOps, Rounds):
     """A coding project: threads and units, codebook versions, coders, rounds and codings.
 
     Open one with :func:`open_project`. See the module docstring for durability.
@@ -616,7 +618,7 @@ class Project:
                         "this project has no codebook; add one before coding with project.add_codebook(...)"
                     )
                 cb = self.codebook(version)
-                unknown = [c for c in codes if c not in cb]
+                unknown = [c for c in codes if c not in cb] if action == "apply" else []
                 if unknown:
                     raise UnknownCodeError(
                         f"code(s) {unknown} are not in codebook version {version} ({cb.name}); "
