@@ -132,7 +132,10 @@ def make_units(
     >>> units[["unit_id", "depth", "position", "status"]].to_dict("list")
     {'unit_id': ['a', 'b', 'c'], 'depth': [0, 1, 1], 'position': [0, 1, 2], 'status': ['ok', 'ok', 'orphan']}
     """
-    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    if isinstance(records, pd.DataFrame):
+        df = records.copy()
+    else:  # object dtype: ids beyond 2**53 must never pass through float64
+        df = pd.DataFrame(list(records), dtype=object)
     problems: list[str] = report if report is not None else []
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
@@ -170,7 +173,7 @@ def make_units(
             df["position"] = df["position"].fillna(computed)
         else:
             df["position"] = computed
-    df["position"] = df["position"].astype("int64")
+    df["position"] = pd.to_numeric(df["position"]).astype("int64")
 
     given_depth = df["depth"] if "depth" in df.columns else pd.Series(np.nan, index=df.index)
     depth, unresolved, orphan, cyclic = _tree(df)
@@ -198,7 +201,7 @@ def _empty_units(extra: list[str] | None = None) -> pd.DataFrame:
     cols = list(UNIT_COLUMNS) + list(extra or [])
     df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     df["depth"] = df["depth"].astype("int64")
-    df["position"] = df["position"].astype("int64")
+    df["position"] = pd.to_numeric(df["position"]).astype("int64")
     df["posted_at"] = pd.to_datetime(df["posted_at"], utc=True)
     return df
 

@@ -1,0 +1,114 @@
+"""Connecting, migrating and refusing databases from the future."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import inspect
+
+import workbench as wb
+from workbench import storage
+from workbench.storage import tables as T
+
+
+def test_new_database_is_stamped_at_head(project):
+    assert storage.schema_revision(project.engine) == storage.head_revision()
+
+
+def test_migrated_schema_matches_the_table_metadata(any_project):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with any_project.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), T.metadata)
+    assert diff == []
+
+
+def _old_database(url):
+    """A database at the first revision, filled as an old workbench would have left it."""
+    engine = storage._make_engine(storage.database_url(url))
+    with storage.write(engine) as conn:
+        command.upgrade(storage._alembic_config(conn), "0001")
+        conn.commit()
+    now = "2025-01-01 10:00:00"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO threads (thread_id, title, created_at) VALUES ('t', 'old thread', '{now}')"
+        )
+        for i in range(5):
+            conn.exec_driver_sql(
+                "INSERT INTO units (unit_id, seq, thread_id, parent_id, depth, position, author, text, kind, "
+                f"status, source, codable) VALUES ('u{i}', {i + 1}, 't', {'NULL' if i == 0 else repr('u0')}, "
+                f"{0 if i == 0 else 1}, {i}, 'a{i}', 'text {i}', 'comment', 'ok', 'old', true)"
+            )
+        conn.exec_driver_sql(
+            "INSERT INTO codebook_versions (version, name, body, checksum, created_at) VALUES "
+            f"(1, 'old', '{{\"name\": \"old\", \"codes\": [{{\"name\": \"x\", \"label\": \"X\", \"definition\": \"d\"}}, "
+            f"{{\"name\": \"y\", \"label\": \"Y\", \"definition\": \"d\"}}]}}', 'c', '{now}')"
+        )
+        conn.exec_driver_sql(f"INSERT INTO coders (name, created_at) VALUES ('alice', '{now}')")
+        events = [("u1", "x", "apply"), ("u1", "y", "apply"), ("u1", "y", "remove"), ("u2", "x", "apply")]
+        for unit, code, action in events:
+            conn.exec_driver_sql(
+                "INSERT INTO coding_events (unit_id, code, action, coder_id, codebook_version, at) "
+                f"VALUES ('{unit}', '{code}', '{action}', 1, 1, '{now}')"
+            )
+        conn.exec_driver_sql(
+            f"INSERT INTO memos (unit_id, coder_id, kind, text, at) VALUES ('u1', 1, 'memo', 'kept', '{now}')"
+        )
+    engine.dispose()
+
+
+def test_upgrade_keeps_every_row_and_backs_up_the_file(tmp_path):
+    path = tmp_path / "old.db"
+    _old_database(str(path))
+    project = wb.open_project(path)
+    try:
+        assert storage.schema_revision(project.engine) == storage.head_revision()
+        assert len(project.units()) == 5
+        assert len(project.history()) == 4
+        assert sorted(map(tuple, project.codings()[["unit_id", "code"]].to_numpy())) == [("u1", "x"), ("u2", "x")]
+        assert list(project.memos()["text"]) == ["kept"]
+        assert project.next_unit("alice") == "u0"
+    finally:
+        project.close()
+    backups = list(tmp_path.glob("old.db.backup-0001-*"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT count(*) FROM coding_events").fetchone() == (4,)
+
+
+def test_upgrade_on_postgresql_keeps_every_row(pg_url):
+    _old_database(pg_url)
+    project = wb.open_project(pg_url)
+    try:
+        assert len(project.history()) == 4
+        assert sorted(map(tuple, project.codings()[["unit_id", "code"]].to_numpy())) == [("u1", "x"), ("u2", "x")]
+    finally:
+        project.close()
+
+
+def test_database_from_a_newer_workbench_is_refused_untouched(tmp_path):
+    path = tmp_path / "future.db"
+    wb.open_project(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    before = path.read_bytes()
+    with pytest.raises(wb.SchemaVersionError, match="made by a newer workbench"):
+        wb.open_project(path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("future.db.backup-*"))
+
+
+def test_missing_file_without_create(tmp_path):
+    with pytest.raises(wb.StoreError, match="no project database"):
+        wb.open_project(tmp_path / "absent.db", create=False)
+
+
+def test_postgres_url_is_normalised():
+    assert storage.database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert storage.database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"

@@ -1,0 +1,392 @@
+"""Shared machinery of the ingesters: reading bytes, decoding, HTML to text, reports.
+
+Private: the public entry point is :func:`workbench.ingest.load_threads`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import html
+import json
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import IngestError
+
+__all__ = [
+    "IngestWarning",
+    "Context",
+    "html_to_text",
+    "normalise_whitespace",
+    "unescape_once",
+    "slug",
+    "to_utc",
+    "epoch_to_utc",
+    "parse_xml",
+    "local_name",
+    "load_json",
+]
+
+#: Statuses that mean "kind is derived from depth after the tree is built".
+AUTO_KIND = "_auto"
+
+
+class IngestWarning(UserWarning):
+    """A thread file was read, but not exactly as written (skipped records, encoding fallback)."""
+
+
+# --------------------------------------------------------------------------- context
+class Context:
+    """What a reader needs: the file, the format, strictness, and the problem report.
+
+    Readers call :meth:`problem` for every bad record. In strict mode that raises
+    :class:`~workbench.errors.IngestError`; otherwise the problem is recorded in
+    ``report`` (later ``units.attrs["report"]``) and the record is skipped.
+    """
+
+    def __init__(self, path: Path, format: str, *, strict: bool = False, progress: bool | None = None,
+                 encoding: str | None = None):
+        self.path = path
+        self.name = path.name
+        self.format = format
+        self.strict = strict
+        self.progress = progress
+        self.encoding = encoding
+        self.report: list[dict[str, Any]] = []
+        self.skipped = 0
+        self._size: int | None = None
+
+    # -- problems ------------------------------------------------------------------
+    def problem(self, message: str, *, line: int | None = None, record: Any = None,
+                field: str | None = None, skipped: bool = True) -> None:
+        """Record (or, when strict, raise) a problem with one record of the file."""
+        if self.strict:
+            raise IngestError(message, path=self.name, line=line, record=record, field=field)
+        self.report.append(
+            {"file": self.name, "line": line, "record": record, "field": field,
+             "message": message, "skipped": skipped}
+        )
+        if skipped:
+            self.skipped += 1
+
+    def note(self, message: str, *, line: int | None = None, record: Any = None,
+             field: str | None = None) -> None:
+        """Record something the reader changed without skipping a record (never raises)."""
+        self.report.append(
+            {"file": self.name, "line": line, "record": record, "field": field,
+             "message": message, "skipped": False}
+        )
+
+    def error(self, message: str, *, line: int | None = None, record: Any = None,
+              field: str | None = None) -> IngestError:
+        """An error that stops the import whatever ``strict`` says (nothing readable)."""
+        return IngestError(message, path=self.name, line=line, record=record, field=field)
+
+    # -- bytes and text ------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            self._size = self.path.stat().st_size
+        return self._size
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    def read_text(self) -> str:
+        """The whole file as text: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+        return self.decode(self.read_bytes())
+
+    def decode(self, data: bytes, *, first_line: int = 1) -> str:
+        if self.encoding:
+            try:
+                return data.decode(self.encoding)
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise self.error(f"cannot decode the file as {self.encoding!r}: {exc}",
+                                 field="encoding") from None
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        out, fallback = [], []
+        for i, raw in enumerate(data.split(b"\n")):
+            text, used = decode_line(raw)
+            if used:
+                fallback.append(first_line + i)
+            out.append(text)
+        self.encoding_fallback(fallback)
+        return "\n".join(out)
+
+    def encoding_fallback(self, lines: list[int]) -> None:
+        if not lines:
+            return
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        msg = (f"{self.name} is not valid UTF-8: {len(lines)} line(s) ({shown}) were read as "
+               "cp1252 (Windows Western); check accented letters and quotes in those lines, "
+               "or pass encoding=... to load_threads")
+        warnings.warn(msg, IngestWarning, stacklevel=4)
+        self.note(msg, line=lines[0], field="encoding")
+
+    def iter_lines(self, desc: str = "Reading") -> Iterator[tuple[int, str]]:
+        """Stream the file as (line number, text) pairs, decoding line by line."""
+        bar = self.bar(total=self.size, desc=desc, unit="B", unit_scale=True)
+        fallback: list[int] = []
+        enc = self.encoding
+        with open(self.path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                bar.update(len(raw))
+                if n == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+                if enc:
+                    try:
+                        text = raw.decode(enc)
+                    except UnicodeDecodeError as exc:
+                        raise self.error(f"cannot decode the line as {enc!r}: {exc}", line=n) from None
+                else:
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        text, _ = decode_line(raw)
+                        fallback.append(n)
+                yield n, text
+        bar.close()
+        self.encoding_fallback(fallback)
+
+    def bar(self, total: int | None = None, desc: str = "", unit: str = "it", **kw):
+        from tqdm.auto import tqdm
+
+        show = self.progress if self.progress is not None else (total or 0) > 20_000_000 if unit == "B" \
+            else (total or 0) > 50_000
+        return tqdm(total=total, desc=f"{desc} {self.name}", unit=unit, disable=not show, leave=False, **kw)
+
+
+def decode_line(raw: bytes) -> tuple[str, bool]:
+    """One line as text: UTF-8, else cp1252 (bytes cp1252 leaves undefined read as Latin-1)."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), True
+    except UnicodeDecodeError:
+        return "".join(
+            bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in raw
+        ), True
+
+
+def checksum(path: Path) -> str:
+    """The sha256 hex digest of the file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- text
+_BLOCK = {
+    "p", "div", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table",
+    "pre", "section", "article", "header", "footer", "figure", "figcaption", "dl", "hr",
+}
+_LINE = {"br", "li", "tr", "dt", "dd"}
+_SKIP = {"script", "style", "template", "noscript", "iframe", "object", "embed", "svg",
+         "math", "head", "title", "textarea", "select"}
+
+
+class _TextParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP:
+            self.skip += 1
+        elif self.skip:
+            return
+        elif tag in _BLOCK:
+            self.parts.append("\n\n")
+        elif tag in _LINE:
+            self.parts.append("\n")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(alt)
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _SKIP:
+            return
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif not self.skip and tag in _BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """HTML to plain text: tags removed, entities unescaped exactly once, whitespace normalised.
+
+    Script, style and similar elements are dropped with their content; an image keeps
+    only its ``alt`` text (WordPress writes emoji as images); block elements become
+    line breaks.
+
+    Examples
+    --------
+    >>> html_to_text('<p>Not &amp;amp; all<br>of us <img src=x onerror="alert(1)" alt="😉"></p><script>x()</script>')
+    'Not &amp; all\\nof us 😉'
+    """
+    if "<" not in markup:
+        return normalise_whitespace(html.unescape(markup)) if "&" in markup else normalise_whitespace(markup)
+    parser = _TextParser()
+    parser.feed(markup)
+    parser.close()
+    return normalise_whitespace("".join(parser.parts))
+
+
+def unescape_once(text: str) -> str:
+    """Plain text that arrives HTML-escaped once (tweets, Reddit bodies): unescape, normalise.
+
+    Examples
+    --------
+    >>> unescape_once("fish &amp;amp; chips &lt;3")
+    'fish &amp; chips <3'
+    """
+    return normalise_whitespace(html.unescape(text) if "&" in text else text)
+
+
+_HSPACE = re.compile(r"[^\S\n]+")
+_MANY_NL = re.compile(r"\n{3,}")
+
+
+def normalise_whitespace(text: str) -> str:
+    """Runs of spaces and tabs become one space, lines are stripped, at most one blank line.
+
+    Examples
+    --------
+    >>> normalise_whitespace("  a\\u00a0 b \\r\\n\\r\\n\\r\\n c\\t")
+    'a b\\n\\nc'
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _HSPACE.sub(" ", text)
+    if "\n" in text:
+        text = "\n".join(line.strip() for line in text.split("\n"))
+        text = _MANY_NL.sub("\n\n", text)
+    return text.strip()
+
+
+def slug(text: str, max_len: int = 40) -> str:
+    """A lower-case ASCII slug for ids.
+
+    Examples
+    --------
+    >>> slug("But we’re not all like that …")
+    'but-were-not-all-like-that'
+    """
+    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    norm = re.sub(r"[’'`]", "", norm)
+    out = re.sub(r"[^a-z0-9]+", "-", norm).strip("-")
+    return out[:max_len].rstrip("-") or "untitled"
+
+
+def to_utc(value: Any, fmt: str | None = None) -> pd.Timestamp | None:
+    """A time value as a UTC Timestamp; None when missing. Raises ValueError when unreadable."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return epoch_to_utc(value)
+    if fmt is not None:
+        dt = datetime.strptime(str(value), fmt)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        return pd.Timestamp(dt).tz_convert("UTC")
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def epoch_to_utc(value: Any) -> pd.Timestamp:
+    return pd.Timestamp(float(value), unit="s", tz="UTC")
+
+
+# --------------------------------------------------------------------------- JSON / XML
+def load_json(ctx: Context, text: str | None = None) -> Any:
+    """Parse the whole file as JSON; a truncated or broken file names the line and column."""
+    if text is None:
+        text = ctx.read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if exc.pos >= len(text.rstrip()) - 1:
+            hint = " The file ends early: it looks truncated (re-export or re-download it)."
+        raise ctx.error(
+            f"is not valid JSON: {exc.msg} at column {exc.colno}; expected one complete JSON "
+            f"document as written by the {ctx.format} export.{hint}",
+            line=exc.lineno,
+        ) from None
+
+
+def parse_xml(ctx: Context):
+    """Parse XML with defusedxml, DTDs and entities forbidden; returns the root element."""
+    import xml.etree.ElementTree as stdlib_et
+
+    import defusedxml
+    import defusedxml.ElementTree as DET
+
+    data = ctx.read_bytes()
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as exc:
+        raise ctx.error(
+            "refused: the XML declares a DTD or entities (<!DOCTYPE ...>/<!ENTITY ...>), which can "
+            "expand to gigabytes (an 'XML bomb') or read other files. Thread exports "
+            f"(WordPress WXR, Disqus) never need one; remove the DOCTYPE if you trust the file. ({exc})"
+        ) from None
+    except stdlib_et.ParseError as exc:
+        line = getattr(exc, "position", (None, None))[0]
+        raise ctx.error(
+            f"is not well-formed XML ({exc}); expected a complete {ctx.format} export "
+            "(the file may be truncated or not XML)",
+            line=line,
+        ) from None
+
+
+def local_name(tag: str) -> str:
+    """The tag without its ``{namespace}``."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def child_text(elem, name: str, default: str = "") -> str:
+    """Text of the first direct child with this local name (any namespace version)."""
+    for child in elem:
+        if local_name(child.tag) == name:
+            return child.text or ""
+    return default
+
+
+def ns_attr(elem, name: str) -> str | None:
+    """An attribute by local name, whatever its namespace (e.g. ``dsq:id``)."""
+    for key, value in elem.attrib.items():
+        if local_name(key) == name:
+            return value
+    return None
