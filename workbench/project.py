@@ -196,13 +196,14 @@ class Project(CodebookOps, Rounds):
         if units.empty:
             return 0
         # Parents may be units stored by an earlier import.
-        parents = units["parent_id"].dropna()
-        outside = set(parents[~parents.isin(set(units["unit_id"]))])
+        ids = units["unit_id"].to_numpy(dtype=object)
+        id_set = set(ids)
+        outside = {p for p in units["parent_id"].dropna().to_numpy(dtype=object) if p not in id_set}
         known = self._existing_ids(outside) if outside else set()
         corpus.validate_units(units, known_ids=known)
 
-        existing = self._existing_ids(set(units["unit_id"]))
-        new = units[~units["unit_id"].isin(existing)] if existing else units
+        existing = self._existing_ids(id_set)
+        new = units[[u not in existing for u in ids]] if existing else units
         if new.empty:
             return 0
         show = progress if progress is not None else len(new) > 50_000
@@ -240,10 +241,14 @@ class Project(CodebookOps, Rounds):
                     ],
                 )
             start = (conn.execute(sa.select(sa.func.max(T.units.c.seq))).scalar() or 0) + 1
-            rows = self._unit_rows(new, start, source_id)
+            mark = "?" if self.dialect == "sqlite" else "%s"
+            sql = (
+                f"INSERT INTO units ({', '.join(self._UNIT_INSERT)}) "
+                f"VALUES ({', '.join([mark] * len(self._UNIT_INSERT))})"
+            )
             bar = tqdm(total=len(new), desc="Storing units", unit="unit", disable=not show)
-            for chunk in rows:
-                conn.execute(T.units.insert(), chunk)
+            for chunk in self._unit_rows(new, start, source_id):
+                conn.exec_driver_sql(sql, chunk)
                 bar.update(len(chunk))
             bar.close()
             self._audit(
@@ -253,20 +258,39 @@ class Project(CodebookOps, Rounds):
             )
         return len(new)
 
-    @staticmethod
-    def _unit_rows(df: pd.DataFrame, start: int, source_id: int | None):
-        extra_cols = [c for c in df.columns if c not in corpus.UNIT_COLUMNS + ("title", "content_warning", "extra")]
+    _UNIT_INSERT = (
+        "unit_id", "seq", "thread_id", "parent_id", "depth", "position", "author", "author_role",
+        "posted_at", "text", "kind", "status", "source", "codable", "title", "content_warning",
+        "extra", "source_id",
+    )
+
+    def _unit_rows(self, df: pd.DataFrame, start: int, source_id: int | None):
+        """Chunks of row tuples in the order of ``_UNIT_INSERT``, built column-wise."""
+        sqlite = self.dialect == "sqlite"
+        known = set(corpus.UNIT_COLUMNS) | {"title", "content_warning", "extra"}
+        extra_cols = [c for c in df.columns if c not in known]
+
+        def strings(part, name):
+            if name not in part.columns:
+                return [None] * len(part)
+            values = part[name].to_numpy(dtype=object)
+            return [None if v is None or v != v else str(v) for v in values]
+
         for lo in range(0, len(df), _CHUNK):
             part = df.iloc[lo : lo + _CHUNK]
+            n = len(part)
             posted = _utc(part["posted_at"])
-            posted = [None if pd.isna(v) else v.to_pydatetime() for v in posted]
-            status = part["status"].astype(str).tolist()
-            text = part["text"].astype(str).tolist()
-            codable = [s in corpus.CODABLE_STATUSES for s in status]
-            extra: list[str | None]
+            if sqlite:  # the format SQLAlchemy's DateTime type writes and reads on SQLite
+                posted_v = posted.dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object)
+            else:
+                posted_v = np.array(posted.dt.to_pydatetime(), dtype=object)
+            posted_v = [None if posted.iloc[i] is pd.NaT or pd.isna(posted.iloc[i]) else posted_v[i] for i in range(n)] if posted.isna().any() else list(posted_v)
+            status = part["status"].astype(str).to_numpy(dtype=object)
+            codable = np.isin(status, corpus.CODABLE_STATUSES)
+            codable_v = codable.astype(int).tolist() if sqlite else codable.tolist()
             if "extra" in part.columns or extra_cols:
                 extra = []
-                for i in range(len(part)):
+                for i in range(n):
                     d = {}
                     if "extra" in part.columns and isinstance(part["extra"].iloc[i], dict):
                         d.update(part["extra"].iloc[i])
@@ -276,53 +300,41 @@ class Project(CodebookOps, Rounds):
                             d[c] = v
                     extra.append(json.dumps(d, default=str) if d else None)
             else:
-                extra = [None] * len(part)
-
-            def col(name):
-                if name not in part.columns:
-                    return [None] * len(part)
-                return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in part[name]]
-
-            roles, titles, warnings = col("author_role"), col("title"), col("content_warning")
-            parents = col("parent_id")
-            yield [
-                {
-                    "unit_id": u,
-                    "seq": start + lo + i,
-                    "thread_id": t,
-                    "parent_id": parents[i],
-                    "depth": int(d),
-                    "position": int(p),
-                    "author": a,
-                    "author_role": roles[i],
-                    "posted_at": posted[i],
-                    "text": text[i],
-                    "kind": k,
-                    "status": status[i],
-                    "source": s,
-                    "codable": codable[i],
-                    "title": titles[i],
-                    "content_warning": warnings[i],
-                    "extra": extra[i],
-                    "source_id": source_id,
-                }
-                for i, (u, t, d, p, a, k, s) in enumerate(
-                    zip(
-                        part["unit_id"].astype(str),
-                        part["thread_id"].astype(str),
-                        part["depth"],
-                        part["position"],
-                        part["author"].fillna("").astype(str),
-                        part["kind"].astype(str),
-                        part["source"].astype(str),
-                    )
+                extra = [None] * n
+            yield list(
+                zip(
+                    part["unit_id"].astype(str).tolist(),
+                    range(start + lo, start + lo + n),
+                    part["thread_id"].astype(str).tolist(),
+                    strings(part, "parent_id"),
+                    part["depth"].astype("int64").tolist(),
+                    part["position"].astype("int64").tolist(),
+                    part["author"].fillna("").astype(str).tolist(),
+                    strings(part, "author_role"),
+                    posted_v,
+                    part["text"].astype(str).tolist(),
+                    part["kind"].astype(str).tolist(),
+                    status.tolist(),
+                    part["source"].astype(str).tolist(),
+                    codable_v,
+                    strings(part, "title"),
+                    strings(part, "content_warning"),
+                    extra,
+                    [source_id] * n,
                 )
-            ]
+            )
 
     def _existing_ids(self, ids: set[str]) -> set[str]:
+        """Which of ``ids`` are stored: nothing to ask of an empty project, one scan when the
+        project is not much larger than the question, else look-ups in chunks."""
         found: set[str] = set()
         ids_list = list(ids)
         with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(T.units)).scalar()
+            if stored == 0 or not ids_list:
+                return found
+            if stored <= 5 * len(ids_list):
+                return {u for u in conn.execute(sa.select(T.units.c.unit_id)).scalars() if u in ids}
             for i in range(0, len(ids_list), 900):
                 found.update(
                     conn.execute(

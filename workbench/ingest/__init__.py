@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..corpus import make_units
@@ -139,15 +140,18 @@ def load_threads(
         raise TypeError(f"format {fmt!r} takes no option(s) {unknown}; its options are {valid}")
     ctx = Context(p, fmt, strict=strict, progress=progress, encoding=encoding)
     records = reader(ctx, **options)
+    if not isinstance(records, pd.DataFrame) and not records:
+        records = pd.DataFrame(columns=["unit_id", "thread_id", "text"])
     lines: list[str] = []
     units = make_units(records, source=fmt, report=lines)
     del records
     for line in lines:
         ctx.problem(line, skipped="first occurrence of each was kept" in line)
+    _flag_dangling(units, ctx)
     auto = units["kind"] == AUTO_KIND
     if auto.any():
-        depth = units.loc[auto, "depth"]
-        units.loc[auto, "kind"] = depth.map(lambda d: "post" if d == 0 else "comment" if d == 1 else "reply")
+        depth = units.loc[auto, "depth"].to_numpy()
+        units.loc[auto, "kind"] = np.where(depth == 0, "post", np.where(depth == 1, "comment", "reply"))
     units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": checksum(p)}
     units.attrs["report"] = ctx.report
     problems = [r for r in ctx.report if r["field"] != "encoding"]
@@ -161,6 +165,32 @@ def load_threads(
             stacklevel=2,
         )
     return units
+
+
+def _flag_dangling(units: pd.DataFrame, ctx: Context) -> None:
+    """Units whose parent is not in their thread must be flagged 'orphan' (make_units does
+    that for status 'ok'); a deleted, pending, ... unit keeps its own status in ``extra``."""
+    if units.empty:
+        return
+    has_parent = units["parent_id"].notna().to_numpy()
+    if not has_parent.any():
+        return
+    key = units["thread_id"] + "\x1f" + units["unit_id"]
+    pkey = units["thread_id"] + "\x1f" + units["parent_id"].fillna("")
+    dangling = has_parent & (pd.Index(key).get_indexer(pkey) == -1) & (units["status"] != "orphan").to_numpy()
+    if not dangling.any():
+        return
+    if "extra" not in units.columns:
+        units["extra"] = None
+    for i in dangling.nonzero()[0]:
+        row = units.iloc[i]
+        extra = dict(row["extra"]) if isinstance(row["extra"], dict) else {}
+        extra["source_status"] = row["status"]
+        units.at[units.index[i], "extra"] = extra
+        ctx.note(f"unit {row['unit_id']!r} ({row['status']}) replies to {row['parent_id']!r}, which is not "
+                 "in the file; flagged 'orphan' (its own status is kept in extra['source_status'])",
+                 record=row["unit_id"], field="parent_id")
+    units.loc[dangling, "status"] = "orphan"
 
 
 def _where(r: dict[str, Any]) -> str:

@@ -145,8 +145,20 @@ class Context:
         fallback: list[int] = []
         enc = self.encoding
         with open(self.path, "rb") as fh:
-            for n, raw in enumerate(fh, start=1):
-                bar.update(len(raw))
+            stream = fh
+            if self.path.suffix.lower() == ".zst":
+                import io
+
+                import zstandard
+
+                stream = io.BufferedReader(
+                    zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh), 1 << 20
+                )
+            done = 0
+            for n, raw in enumerate(stream, start=1):
+                pos = fh.tell() if stream is not fh else done + len(raw)
+                bar.update(pos - done)
+                done = pos
                 if n == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[3:]
                 if enc:
@@ -284,6 +296,9 @@ def normalise_whitespace(text: str) -> str:
     >>> normalise_whitespace("  a\\u00a0 b \\r\\n\\r\\n\\r\\n c\\t")
     'a b\\n\\nc'
     """
+    # fast path: printable text has no whitespace but the ASCII space
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _HSPACE.sub(" ", text)

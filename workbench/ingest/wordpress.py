@@ -58,6 +58,14 @@ _FOOTER = re.compile(
 _POST_DATE = re.compile(rf"^\s*(?:{_DATE}|\d{{1,2}} {_MONTH}|{_MONTH} \d{{1,2}})\s*$")
 
 
+#: Bodies that WordPress themes and moderation plugins show instead of a removed comment.
+_GONE = {
+    "[deleted]": "deleted", "this comment has been deleted.": "deleted", "this comment was deleted.": "deleted",
+    "comment deleted": "deleted", "[removed]": "removed", "this comment has been removed.": "removed",
+    "this comment was removed by the moderator.": "removed",
+}
+
+
 def looks_like_wordpress_text(text: str) -> bool:
     """True when the text has WordPress comment headers ("1. name 17 August 2013 at 9:32 am #")."""
     head = text[:400_000]
@@ -79,6 +87,10 @@ def read_wordpress_text(ctx: Context, *, title: str | None = None, author: str =
     lines = ctx.read_text().split("\n")
     # locate the comments: the first comment header
     first = next((i for i, ln in enumerate(lines) if _COMMENT.match(ln)), None)
+    responses = next((i for i, ln in enumerate(lines) if _RESPONSES.match(ln)), None)
+    if responses is not None and (first is None or responses < first):
+        first = next((i for i in range(responses + 1, len(lines))
+                      if _COMMENT.match(lines[i]) or _REPLY.match(lines[i])), first)
     if first is None:
         raise ctx.error(
             "no WordPress comment header found; expected lines such as "
@@ -94,15 +106,17 @@ def read_wordpress_text(ctx: Context, *, title: str | None = None, author: str =
         head.pop(0)
     post_title = title
     if post_title is None and head:
-        post_title = head.pop(0).strip()
+        post_title = normalise_whitespace(head.pop(0))
     posted = None
     while head and not head[0].strip():
         head.pop(0)
     if head and _POST_DATE.match(head[0]):
-        try:
-            posted = to_utc(head.pop(0).strip())
-        except (ValueError, TypeError):
-            posted = None
+        shown = head.pop(0).strip()
+        if re.search(r"\d{4}", shown):  # "16 Aug" has no year: no time rather than a wrong one
+            try:
+                posted = to_utc(shown)
+            except (ValueError, TypeError):
+                posted = None
     body = normalise_whitespace("\n".join(head))
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:8]
     tid = thread_id or f"wp:{slug(post_title or ctx.path.stem)}-{digest}"
@@ -123,6 +137,9 @@ def read_wordpress_text(ctx: Context, *, title: str | None = None, author: str =
     def flush():
         if current is not None:
             text = normalise_whitespace("\n".join(buf))
+            gone = _GONE.get(text.strip().lower())
+            if gone:
+                current["status"], text = gone, ""
             current["text"] = text
             if current["kind"] == AUTO_KIND and text.startswith("Reblogged this on"):
                 current["kind"] = "reblog"

@@ -40,6 +40,7 @@ NAVIGATION_KEYS: dict[str, str] = {
     "j": "next",
     "ArrowRight": "next",
     "k": "prev",
+    "p": "prev",
     "ArrowLeft": "prev",
     "n": "next_uncoded",
     "u": "undo",
@@ -251,7 +252,7 @@ class CodingPanel(anywidget.AnyWidget):
     round_name = t.Unicode("").tag(sync=True)
     codebook_label = t.Unicode("").tag(sync=True)
     codes = t.List().tag(sync=True)
-    keys = t.Dict().tag(sync=True)
+    nav_keys = t.Dict().tag(sync=True)
 
     unit = t.Dict().tag(sync=True)
     context = t.List().tag(sync=True)
@@ -268,6 +269,7 @@ class CodingPanel(anywidget.AnyWidget):
     error = t.Unicode("").tag(sync=True)
     error_seq = t.Int(0).tag(sync=True)
     pending = t.Dict().tag(sync=True)
+    done_seq = t.Int(0).tag(sync=True)
     message = t.Unicode("").tag(sync=True)
     undo_label = t.Unicode("").tag(sync=True)
 
@@ -339,7 +341,7 @@ class CodingPanel(anywidget.AnyWidget):
             self.round_name = "" if round is None else str(round)
             self.codebook_label = self.codebook.title or self.codebook.name
             self.codes = _code_rows(self.codebook)
-            self.keys = dict(NAVIGATION_KEYS)
+            self.nav_keys = dict(NAVIGATION_KEYS)
             self.break_minutes = float(break_minutes)
             self.refresh()
         self.on_msg(self._on_msg)
@@ -783,6 +785,8 @@ class CodingPanel(anywidget.AnyWidget):
                 handlers[kind](action)
             except _STORE_ERRORS as exc:
                 self._failed(action, exc)
+            finally:
+                self.done_seq += 1
             self._check_break()
 
     def _open(self) -> None:
@@ -797,6 +801,8 @@ class CodingPanel(anywidget.AnyWidget):
         try:
             self._run(content)
         except (ValueError, TypeError, KeyError) as exc:
-            self.error = f"The panel could not do that: {exc}"
-            self.status = "error"
-            self.error_seq += 1
+            with self.hold_sync():
+                self.error = f"The panel could not do that: {exc}"
+                self.status = "error"
+                self.error_seq += 1
+                self.done_seq += 1

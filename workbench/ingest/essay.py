@@ -1,0 +1,53 @@
+"""A single post or essay as a one-unit thread (``.txt``, ``.md``, ``.html``).
+
+The first line is the title when it is short and followed by a blank line (for HTML:
+``<title>`` or the first ``<h1>``). Blog furniture at the end ("Comments are closed.",
+"%d bloggers like this:", "Powered by", ...) is dropped. The id is
+``post:<slug of title>-<sha256 prefix of the text>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from ._common import Context, html_to_text, normalise_whitespace, slug
+
+__all__ = ["read_essay"]
+
+_TRAILER = re.compile(
+    r"^(?:Comments are closed\.?|%d bloggers like this:?|Powered by.*|Up ↑|Share this:?|Like this:?|"
+    r"Loading\.\.\.|Related|Leave a (?:Reply|Comment)|Post navigation|Advertisements)$",
+    re.I,
+)
+
+
+def read_essay(ctx: Context, *, title: str | None = None, author: str = "", thread_id: str | None = None
+               ) -> list[dict[str, Any]]:
+    """Read one post or essay (see the module docstring)."""
+    raw = ctx.read_text()
+    if ctx.path.suffix.lower() in (".html", ".htm") or raw.lstrip().lower().startswith(("<!doctype html", "<html")):
+        if title is None:
+            m = re.search(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", raw, re.I | re.S)
+            if m:
+                title = html_to_text(m.group(1) or m.group(2)) or None
+        text = html_to_text(raw)
+        if title and text.startswith(title):
+            text = text[len(title):].lstrip()
+    else:
+        text = normalise_whitespace(raw)
+        lines = text.split("\n")
+        if title is None and len(lines) > 2 and lines[1] == "" and 0 < len(lines[0]) <= 200:
+            title = lines[0].lstrip("# ").strip()
+            text = "\n".join(lines[2:])
+    lines = text.split("\n")
+    while lines and (not lines[-1].strip() or _TRAILER.match(lines[-1].strip())):
+        lines.pop()
+    text = normalise_whitespace("\n".join(lines))
+    if not text:
+        raise ctx.error("the post is empty; expected the text of one post or essay")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    tid = thread_id or f"post:{slug(title or ctx.path.stem)}-{digest}"
+    return [{"unit_id": tid, "thread_id": tid, "parent_id": None, "author": author, "text": text,
+             "kind": "post", "status": "ok", "title": title}]

@@ -1,0 +1,218 @@
+"""Reddit: a thread's ``.json`` (post and nested comments) and Pushshift-style NDJSON dumps.
+
+Ids keep Reddit's fullnames: ``reddit:t3_<post>`` for the post (also the thread id)
+and ``reddit:t1_<comment>``; ``parent_id`` carries the ``t1_``/``t3_`` prefix, so it
+maps straight onto a unit id. Comment bodies are Markdown escaped once (``&amp;``)
+and are unescaped once. ``[deleted]`` and ``[removed]`` comments stay as placeholders
+(empty text, status ``deleted``/``removed``) so that their replies keep their place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import AUTO_KIND, Context, epoch_to_utc, load_json, unescape_once
+
+__all__ = ["read_reddit", "read_pushshift"]
+
+_GONE = {"[deleted]": "deleted", "[removed]": "removed"}
+
+
+def _status(body: str, meta: Any) -> str:
+    status = _GONE.get(body)
+    if status is None and isinstance(meta, dict) and meta.get("removal_type"):
+        status = "deleted" if meta["removal_type"] == "deleted" else "removed"
+    return status or "ok"
+
+
+def _epoch(ctx: Context, value: Any, where: str):
+    if value in (None, ""):
+        return None
+    try:
+        return epoch_to_utc(value)
+    except (ValueError, TypeError, OverflowError):
+        ctx.note(f"unreadable created_utc {value!r} (expected epoch seconds); kept without a time",
+                 record=where, field="created_utc")
+        return None
+
+
+def read_reddit(ctx: Context) -> list[dict[str, Any]]:
+    """Read a Reddit thread ``.json`` (``[post listing, comment listing]``).
+
+    ``more`` stubs (comments Reddit did not send) become placeholders of kind ``more``
+    and status ``missing`` with the count and ids of what is missing in ``extra``.
+    """
+    doc = load_json(ctx)
+    if isinstance(doc, dict) and doc.get("kind") == "Listing":
+        doc = [doc]
+    if not isinstance(doc, list) or not doc or not all(isinstance(x, dict) for x in doc):
+        raise ctx.error("expected the thread's JSON: an array of two Listings (the post, then the comments)")
+    things: list[dict[str, Any]] = []
+    for listing in doc:
+        things.extend((listing.get("data") or {}).get("children") or [])
+    post = next((t for t in things if isinstance(t, dict) and t.get("kind") == "t3"), None)
+    records: list[dict[str, Any]] = []
+    if post is not None:
+        d = post.get("data") or {}
+        if not d.get("id"):
+            raise ctx.error("the post (kind t3) has no 'id'", record="t3", field="id")
+        tid = f"reddit:t3_{d['id']}"
+        selftext = str(d.get("selftext") or "")
+        status = _status(selftext, None)
+        records.append({
+            "unit_id": tid, "thread_id": tid, "parent_id": None,
+            "author": "" if d.get("author") == "[deleted]" else str(d.get("author") or ""),
+            "posted_at": _epoch(ctx, d.get("created_utc"), tid),
+            "text": "" if status != "ok" else unescape_once(selftext or ("" if d.get("is_self") else str(d.get("url") or ""))),
+            "kind": "post", "status": status, "title": unescape_once(str(d.get("title") or "")) or None,
+            "url": f"https://www.reddit.com{d['permalink']}" if d.get("permalink") else None,
+            "extra": {"subreddit": d.get("subreddit"), "score": d.get("score")},
+        })
+    else:
+        tid = None
+    stack = [t for t in reversed(things) if isinstance(t, dict) and t.get("kind") != "t3"]
+    n = 0
+    while stack:
+        thing = stack.pop()
+        n += 1
+        kind, d = thing.get("kind"), thing.get("data") or {}
+        where = f"{kind} {d.get('name') or d.get('id') or n}"
+        if kind == "more":
+            parent = d.get("parent_id")
+            thread = f"reddit:{d.get('link_id')}" if d.get("link_id") else tid
+            if not parent or thread is None:
+                ctx.problem("a 'more' stub without parent_id", record=where, field="parent_id")
+                continue
+            records.append({
+                "unit_id": f"reddit:more:{d.get('name') or d.get('id') or parent}", "thread_id": thread,
+                "parent_id": f"reddit:{parent}", "text": "", "kind": "more", "status": "missing",
+                "extra": {"count": d.get("count", 0), "children": list(d.get("children") or [])[:1000]},
+            })
+            continue
+        if kind != "t1":
+            ctx.problem(f"unexpected thing of kind {kind!r}; expected t1 comments or more stubs",
+                        record=where, field="kind")
+            continue
+        cid, parent = d.get("id"), d.get("parent_id")
+        if not cid or not parent:
+            ctx.problem("a comment without 'id' or 'parent_id'", record=where,
+                        field="id" if not cid else "parent_id")
+            continue
+        thread = f"reddit:{d['link_id']}" if d.get("link_id") else tid
+        if thread is None:
+            ctx.problem("a comment without 'link_id' in a file without the post", record=where, field="link_id")
+            continue
+        body = str(d.get("body") or "")
+        status = _status(body, d.get("_meta"))
+        author = str(d.get("author") or "")
+        records.append({
+            "unit_id": f"reddit:t1_{cid}", "thread_id": thread, "parent_id": f"reddit:{parent}",
+            "author": "" if author == "[deleted]" else author,
+            "posted_at": _epoch(ctx, d.get("created_utc"), where),
+            "text": "" if status != "ok" else unescape_once(body), "kind": AUTO_KIND, "status": status,
+            "url": f"https://www.reddit.com{d['permalink']}" if d.get("permalink") else None,
+            "extra": {"score": d.get("score")} if d.get("score") is not None else None,
+        })
+        replies = d.get("replies")
+        if isinstance(replies, dict):  # "" when there are none
+            kids = (replies.get("data") or {}).get("children") or []
+            stack.extend(reversed([k for k in kids if isinstance(k, dict)]))
+    return records
+
+
+def read_pushshift(ctx: Context, *, placeholders: bool = True) -> pd.DataFrame:
+    """Read Pushshift / Arctic-Shift NDJSON (``.ndjson``, ``.jsonl``, or ``.zst`` compressed), streaming.
+
+    One JSON object per line: comments (``body``, ``parent_id``, ``link_id``) and
+    optionally submissions (``title``). The tree is rebuilt from ``parent_id``. A
+    thread whose submission is not in the file gets a ``missing`` placeholder root
+    (``placeholders=False`` leaves its top-level comments as orphans instead). A bad
+    line is skipped and reported with its line number.
+    """
+    uid: list[str] = []
+    thread: list[str] = []
+    parent: list[str | None] = []
+    author: list[str] = []
+    created: list[float] = []
+    text: list[str] = []
+    kind: list[str] = []
+    status: list[str] = []
+    title: list[str | None] = []
+    posts: set[str] = set()
+    threads: dict[str, None] = {}
+    loads = json.loads
+    for n, line in ctx.iter_lines(desc="Reading"):
+        if not line.strip():
+            continue
+        try:
+            rec = loads(line)
+        except json.JSONDecodeError as exc:
+            ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line "
+                        "(a truncated line?)", line=n)
+            continue
+        if not isinstance(rec, dict):
+            ctx.problem(f"a JSON {type(rec).__name__}, expected an object", line=n)
+            continue
+        rid = rec.get("id")
+        if not rid:
+            ctx.problem("no 'id'", line=n, field="id")
+            continue
+        is_post = "parent_id" not in rec and ("title" in rec or str(rec.get("name", "")).startswith("t3_"))
+        if is_post:
+            full = f"reddit:t3_{rid}"
+            body = str(rec.get("selftext") or "")
+            link = full
+            par = None
+            posts.add(full)
+            title.append(unescape_once(str(rec.get("title") or "")) or None)
+            kind.append("post")
+        else:
+            p, link_id = rec.get("parent_id"), rec.get("link_id")
+            if not p or not link_id:
+                ctx.problem("a comment without 'parent_id' or 'link_id'", line=n,
+                            field="parent_id" if not p else "link_id")
+                continue
+            full = f"reddit:t1_{rid}"
+            body = str(rec.get("body") or "")
+            link = f"reddit:{link_id}"
+            par = f"reddit:{p}"
+            title.append(None)
+            kind.append(AUTO_KIND)
+        st = _status(body, rec.get("_meta"))
+        c = rec.get("created_utc")
+        try:
+            c = float(c) if c not in (None, "") else math.nan
+        except (TypeError, ValueError):
+            ctx.note(f"unreadable created_utc {c!r}; kept without a time", line=n, field="created_utc")
+            c = math.nan
+        a = rec.get("author") or ""
+        uid.append(full)
+        thread.append(link)
+        parent.append(par)
+        author.append("" if a == "[deleted]" else str(a))
+        created.append(c)
+        text.append("" if st != "ok" else unescape_once(body))
+        status.append(st)
+        threads[link] = None
+    frame = pd.DataFrame({
+        "unit_id": uid, "thread_id": thread, "parent_id": parent, "author": author,
+        "posted_at": pd.to_datetime(np.asarray(created, dtype="float64"), unit="s", utc=True),
+        "text": text, "kind": kind, "status": status, "title": title,
+    })
+    del uid, thread, parent, author, created, text, kind, status
+    missing = [link for link in threads if link not in posts] if placeholders else []
+    if missing:
+        roots = pd.DataFrame({
+            "unit_id": missing, "thread_id": missing, "parent_id": None, "author": "",
+            "posted_at": pd.Series(pd.NaT, index=range(len(missing)), dtype=frame["posted_at"].dtype),
+            "text": "", "kind": "post", "status": "missing", "title": None,
+        })
+        frame = pd.concat([roots, frame], ignore_index=True)
+    if not any(t is not None for t in title):
+        frame = frame.drop(columns="title")
+    return frame
