@@ -221,7 +221,9 @@ def _voila_session(page, server, browser_project) -> None:
     if True:
         page.goto(server.url("/"), timeout=90_000)
         page.wait_for_selector(".wb-coder-name input", timeout=90_000)
-        assert page.locator(".jp-InputArea, .jp-CodeCell .jp-InputPrompt").count() == 0  # no code visible
+        # no code visible: no editor, no source text
+        assert page.locator(".cm-editor, .CodeMirror, .jp-InputPrompt").count() == 0
+        assert "import workbench" not in page.inner_text("body")
         page.fill(".wb-coder-name input", "alice")
         page.click("button.wb-start")
         expected, last = code_session(page, "voila")

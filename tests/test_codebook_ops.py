@@ -288,7 +288,7 @@ def test_a_sequence_of_operations_keeps_every_coding_reachable(coded):
         {"not-all": "defensive", "systemic-deflection": "deflecting-to-the-system-and-its-resources"},
     )
     origins = set(p.history()["origin"].dropna())
-    assert "rename:v4" in origins  # too long for the origin column: the version stands in
+    assert "rename:systemic-deflection->deflecting-to-the-system-and-its-resources" in origins  # full since migration 0003
     assert p.codebook_version() == 4
     d = p.codebook_diff(1, 4)
     assert ("systemic-deflection", "deflecting-to-the-system-and-its-resources") in d.renamed

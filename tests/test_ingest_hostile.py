@@ -170,3 +170,16 @@ def test_bad_records_in_json_formats_are_skipped_with_a_report(tmp_path):
     assert units["unit_id"].tolist() == ["x:1", "x:2"]
     assert units.attrs["report"][0]["record"] == "data[1]"
     assert units.attrs["report"][0]["field"] == "id"
+
+
+def test_progress_bar_and_zstd_stream(tmp_path, fixtures, capsys):
+    import zstandard
+
+    src = fixtures / "ingest" / "pushshift.ndjson"
+    packed = tmp_path / "RC_2024-03.zst"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(src.read_bytes()))
+    units = load_threads(packed, progress=True)
+    assert "Reading RC_2024-03.zst" in capsys.readouterr().err
+    plain = load_threads(src)
+    assert units["unit_id"].tolist() == plain["unit_id"].tolist()
+    assert units["text"].tolist() == plain["text"].tolist()

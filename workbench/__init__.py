@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from .codebook import Code, Codebook, CodeGroup, Example
+from . import agreement, interchange, privacy
+from .codebook import Code, Codebook, CodebookDiff, CodeGroup, Example
 from .corpus import make_units, validate_units
 from .errors import (
     CodebookError,
@@ -22,6 +23,7 @@ from .errors import (
     UnknownUnitError,
     WorkbenchError,
 )
+from .privacy import PrivacyError, PseudonymKey, pseudonymise, redact
 from .project import Project, open_project
 
 __version__ = "0.1.0"
@@ -30,11 +32,14 @@ __all__ = [
     "Code",
     "CodeGroup",
     "Codebook",
+    "CodebookDiff",
     "CodebookError",
     "Example",
     "IngestError",
     "NotFoundError",
+    "PrivacyError",
     "Project",
+    "PseudonymKey",
     "SchemaVersionError",
     "StoreError",
     "UnitsError",
@@ -44,7 +49,12 @@ __all__ = [
     "UnknownUnitError",
     "WorkbenchError",
     "__version__",
+    "agreement",
+    "interchange",
     "make_units",
     "open_project",
+    "privacy",
+    "pseudonymise",
+    "redact",
     "validate_units",
 ]

@@ -33,7 +33,7 @@ __all__ = ["CodebookOps", "RESTRUCTURE_ACTIONS"]
 #: ``audit_log.action`` values written by the restructuring operations.
 RESTRUCTURE_ACTIONS = ("rename_code", "merge_codes", "split_code", "retire_code")
 
-_ORIGIN_WIDTH = 32  # coding_events.origin is String(32)
+_ORIGIN_WIDTH = 255  # coding_events.origin is String(255) since migration 0003
 
 
 def _now() -> dt.datetime:

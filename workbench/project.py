@@ -495,6 +495,7 @@ class Project(CodebookOps, Rounds):
         """Store an immutable new codebook version; returns its number (1, 2, ...)."""
         if not isinstance(codebook, Codebook):
             raise TypeError("add_codebook takes a workbench.Codebook (e.g. Codebook.from_yaml(path))")
+        codebook.validate()
         body = json.dumps(codebook.to_dict(), sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(body.encode()).hexdigest()
         with self._write() as conn, conn.begin():
@@ -636,6 +637,13 @@ class Project(CodebookOps, Rounds):
                         f"code(s) {unknown} are not in codebook version {version} ({cb.name}); "
                         f"valid codes: {cb.names}"
                     )
+                if action == "apply":
+                    categories = [c for c in codes if not getattr(cb[c], "codable", True)]
+                    if categories:
+                        raise ValueError(
+                            f"{categories} are categories (isCodable=false), not codes: apply one of "
+                            f"their codes instead: {[x.name for x in cb.codes if x.parent in categories]}"
+                        )
                 round_id = rnd["round_id"] if rnd else None
                 round_key = round_id if round_id is not None else NO_ROUND
                 skey = _span_key(span)
@@ -948,6 +956,47 @@ class Project(CodebookOps, Rounds):
         for col in ("codebook_version", "span_start", "span_end"):
             df[col] = df[col].astype("Int64")
         return df
+
+    def agreement(
+        self,
+        round: str | int | None = None,
+        codes: Sequence[str] | None = None,
+        coders: Sequence[str] | None = None,
+        measures: Sequence[str] = ("alpha",),
+        ci: bool = True,
+        *,
+        n_boot: int = 1000,
+        seed: int | None = 0,
+        exclusive_groups: Any = "codebook",
+    ) -> pd.DataFrame:
+        """Inter-coder agreement per code and overall, as a tidy DataFrame.
+
+        ``round=None`` takes every current coding (all rounds and outside rounds); a round
+        name or id takes that round's. Columns: ``code, measure, value, ci_low, ci_high,
+        n_units, n_coders, n_pairable, interpretation``; see
+        :func:`workbench.agreement.reliability_table` for the definitions. Exclusive groups
+        of the codebook get a row each (``group:NAME``, nominal alpha).
+        """
+        from .agreement import reliability_table
+
+        codings = self.codings(round=... if round is None else round)
+        if isinstance(exclusive_groups, str) and exclusive_groups == "codebook":
+            exclusive_groups = None
+            if self.codebook_version() is not None:
+                cb = self.codebook()
+                exclusive_groups = {
+                    g.name: [c.name for c in cb.codes if c.group == g.name] for g in cb.groups if g.exclusive
+                } or None
+        return reliability_table(
+            codings,
+            codes=codes,
+            coders=coders,
+            measures=measures,
+            ci=ci,
+            n_boot=n_boot,
+            seed=seed,
+            exclusive_groups=exclusive_groups,
+        )
 
     def rebuild_state(self) -> None:
         """Recompute the derived current codings from the event log (for repairs and checks)."""

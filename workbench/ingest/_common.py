@@ -34,6 +34,7 @@ __all__ = [
     "parse_xml",
     "local_name",
     "load_json",
+    "parsed_lines",
 ]
 
 #: Statuses that mean "kind is derived from depth after the tree is built".
@@ -344,6 +345,45 @@ def epoch_to_utc(value: Any) -> pd.Timestamp:
 
 
 # --------------------------------------------------------------------------- JSON / XML
+def parsed_lines(ctx: Context, batch: int = 4096):
+    """(line number, parsed JSON) for each non-blank line, streamed.
+
+    Lines are parsed a batch at a time as one JSON array (about twice as fast as one
+    ``json.loads`` per line); a batch that does not parse cleanly is parsed again line
+    by line so that each bad line is reported with its number.
+    """
+    loads = json.loads
+    buf: list[str] = []
+    nums: list[int] = []
+
+    def flush():
+        try:
+            recs = loads("[" + ",".join(buf) + "]")
+            if len(recs) == len(buf):
+                return list(zip(nums, recs))
+        except json.JSONDecodeError:
+            pass
+        out = []
+        for n, line in zip(nums, buf):
+            try:
+                out.append((n, loads(line)))
+            except json.JSONDecodeError as exc:
+                ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line "
+                            "(a truncated line?)", line=n)
+        return out
+
+    for n, line in ctx.iter_lines(desc="Reading"):
+        if not line.strip():
+            continue
+        buf.append(line)
+        nums.append(n)
+        if len(buf) >= batch:
+            yield from flush()
+            buf, nums = [], []
+    if buf:
+        yield from flush()
+
+
 def load_json(ctx: Context, text: str | None = None) -> Any:
     """Parse the whole file as JSON; a truncated or broken file names the line and column."""
     if text is None:

@@ -9,14 +9,13 @@ and are unescaped once. ``[deleted]`` and ``[removed]`` comments stay as placeho
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._common import AUTO_KIND, Context, epoch_to_utc, load_json, unescape_once
+from ._common import AUTO_KIND, Context, epoch_to_utc, load_json, parsed_lines, unescape_once
 
 __all__ = ["read_reddit", "read_pushshift"]
 
@@ -145,16 +144,7 @@ def read_pushshift(ctx: Context, *, placeholders: bool = True) -> pd.DataFrame:
     title: list[str | None] = []
     posts: set[str] = set()
     threads: dict[str, None] = {}
-    loads = json.loads
-    for n, line in ctx.iter_lines(desc="Reading"):
-        if not line.strip():
-            continue
-        try:
-            rec = loads(line)
-        except json.JSONDecodeError as exc:
-            ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line "
-                        "(a truncated line?)", line=n)
-            continue
+    for n, rec in parsed_lines(ctx):
         if not isinstance(rec, dict):
             ctx.problem(f"a JSON {type(rec).__name__}, expected an object", line=n)
             continue

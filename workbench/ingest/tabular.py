@@ -18,7 +18,6 @@ streamed.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..corpus import STATUSES
-from ._common import AUTO_KIND, Context, html_to_text, normalise_whitespace, slug
+from ._common import AUTO_KIND, Context, html_to_text, normalise_whitespace, parsed_lines, slug
 
 __all__ = ["read_csv", "read_tsv", "read_jsonl", "read_xlsx", "read_parquet", "FIELDS", "ALIASES"]
 
@@ -220,22 +219,11 @@ def read_tsv(ctx: Context, *, columns: Mapping[str, str] | None = None, id_prefi
 def read_jsonl(ctx: Context, *, columns: Mapping[str, str] | None = None, id_prefix: str | None = None,
                html: bool = False) -> pd.DataFrame:
     """Read JSON lines, one object per line (streamed); the first object's keys name the columns."""
-    it = ctx.iter_lines(desc="Reading")
     header: list[str] | None = None
     pending: list[tuple[int, Any]] = []
     keys: dict[str, None] = {}
 
-    def parsed() -> Iterator[tuple[int, Any]]:
-        for n, line in it:
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line",
-                            line=n)
-
-    gen = parsed()
+    gen = parsed_lines(ctx)
     for n, rec in gen:  # the header: keys of the first few objects
         pending.append((n, rec))
         if isinstance(rec, dict):

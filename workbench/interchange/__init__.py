@@ -1,4 +1,4 @@
-"""Exchange with other tools: REFI-QDA codebooks (``.qdc``) and projects (``.qdpx``)."""
+"""Exchange with other tools: REFI-QDA codebooks (``.qdc``) and projects (``.qdpx``), CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from .refi import (
     write_qdpx,
 )
 
+from .tabular import FORMATS, codings_table, export_codings, export_units, units_table
+
 __all__ = [
+    "FORMATS",
+    "codings_table",
+    "export_codings",
+    "export_units",
+    "units_table",
     "CODEBOOK_NS",
     "PROJECT_NS",
     "RefiProject",

@@ -19,7 +19,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 
 from ..errors import SchemaVersionError, StoreError
 from .tables import metadata
@@ -146,7 +145,7 @@ def connect(url_or_path: str | Path, *, create: bool = True, backup: bool = True
     if current is not None:
         try:
             script.get_revision(current)
-        except (CommandError, KeyError, Exception):
+        except Exception:  # alembic raises CommandError or ResolutionError
             engine.dispose()
             raise SchemaVersionError(
                 f"the project database {url_or_path} has schema revision {current!r}, which this "
@@ -158,6 +157,21 @@ def connect(url_or_path: str | Path, *, create: bool = True, backup: bool = True
         if current is not None and sqlite_path is not None and backup:
             _backup_sqlite(sqlite_path, current)
         with write(engine) as conn:
-            command.upgrade(_alembic_config(conn), "head")
-            conn.commit()
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:  # table rebuilds need foreign keys off (outside any transaction)
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                command.upgrade(_alembic_config(conn), "head")
+                conn.commit()
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    conn.commit()
+                    if broken:
+                        raise StoreError(
+                            f"migrating {url_or_path} left {len(broken)} broken references (first: {broken[0]}); "
+                            "restore the backup copy beside the file and report this"
+                        )
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     return engine

@@ -136,7 +136,7 @@ coding_events = sa.Table(
     sa.Column("memo", sa.Text, nullable=True),
     sa.Column("span_start", sa.Integer, nullable=True),
     sa.Column("span_end", sa.Integer, nullable=True),
-    sa.Column("origin", sa.String(32), nullable=True),
+    sa.Column("origin", sa.String(255), nullable=True),
     sa.CheckConstraint("action IN ('apply', 'remove')", name="ck_coding_events_action"),
     sa.Index("ix_coding_events_unit", "unit_id"),
     sa.Index("ix_coding_events_coder_round", "coder_id", "round_id"),

@@ -452,9 +452,17 @@ class CodingPanel(anywidget.AnyWidget):
 
     # --- showing a unit -------------------------------------------------------------------
     def _current_codes(self, unit_id: str) -> list[str]:
-        df = self.project.codings(coder=self.coder, round=self.round, unit_ids=[unit_id])
-        have = set(df["code"])
-        return [c["name"] for c in self.codes if c["name"] in have] + sorted(have - {c["name"] for c in self.codes})
+        """The coder's own codes on the unit now (never another coder's: blind coding)."""
+        look_up = getattr(self.project, "unit_codes", None)  # an index look-up, where the store has it
+        if look_up is not None:
+            have = set(look_up(unit_id, coder=self.coder, round=self.round))
+        else:
+            have = set(self.project.codings(coder=self.coder, round=self.round, unit_ids=[unit_id])["code"])
+        return self._ordered(have)
+
+    def _ordered(self, names: set[str]) -> list[str]:
+        """Code names in the panel's order (codes of older codebook versions last)."""
+        return [c["name"] for c in self.codes if c["name"] in names] + sorted(names - {c["name"] for c in self.codes})
 
     def _warnings_in(self, item: Mapping[str, Any]) -> list[str]:
         found = []
@@ -585,9 +593,14 @@ class CodingPanel(anywidget.AnyWidget):
         before = list(self.applied)
         if code in before:
             self.project.uncode(unit_id, [code], coder=self.coder, round=self.round)
+            after = [c for c in before if c != code]
         else:
             self.project.code(unit_id, [code], coder=self.coder, round=self.round)
-        after = self._current_codes(unit_id)
+            # what Project.code committed: the code, replacing its exclusive group's other code
+            group = self.codebook[code].group
+            exclusive = bool(group) and any(g.name == group and g.exclusive for g in self.codebook.groups)
+            rivals = {c.name for c in self.codebook.codes if exclusive and c.group == group}
+            after = [c for c in self._ordered(set(before) - rivals | {code})]
         verb = "removed" if code in before else "applied"
         self._push({"kind": "codes", "unit_id": unit_id, "before": before, "after": after}, f"{verb} {code!r} on {unit_id}")
         self.applied = after

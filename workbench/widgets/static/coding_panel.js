@@ -301,7 +301,7 @@ function render({ model, el }) {
       "Keys (click the panel first): " +
       keys.join(" · ") +
       (keys.length ? " · " : "") +
-      "j/→ next · k/← previous · n next uncoded · u undo · Esc leaves a text box";
+      "j/→ next · k/p/← previous · n next uncoded · u undo · Esc leaves a text box";
   }
 
   function renderStatus() {
