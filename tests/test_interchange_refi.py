@@ -185,6 +185,34 @@ def coded_project(project, demo_units):
     return project
 
 
+@pytest.fixture
+def refi_key(coded_project, tmp_path):
+    """The project's pseudonym key (bound by a first pseudonymised view)."""
+    from workbench.privacy import PseudonymKey, export_view
+
+    key = PseudonymKey()
+    key.save(tmp_path / "keys" / "project.key.json")
+    export_view(coded_project, key=key)
+    return key
+
+
+def test_qdpx_export_is_pseudonymised_by_default(coded_project, refi_key, shared_refi, tmp_path):
+    from workbench.privacy import PrivacyError
+
+    with pytest.raises(PrivacyError, match="pass key="):
+        refi.write_qdpx(coded_project, tmp_path / "nokey.qdpx")
+    assert not (tmp_path / "nokey.qdpx").exists()
+    path = refi.write_qdpx(coded_project, tmp_path / "shared.qdpx", key=refi_key)
+    with zipfile.ZipFile(path) as z:
+        everything = "".join(z.read(n).decode("utf-8") for n in z.namelist())
+        _schema(shared_refi, "Project.xsd").validate(z.read("project.qde").decode())
+    authors = {a for a in coded_project.units()["author"] if a}
+    assert authors, "the fixture should have authors"
+    for author in authors:
+        assert author not in everything, f"raw author {author!r} leaked into the .qdpx"
+    assert refi_key.lookup("Nurse Ann") in everything
+
+
 def _key(df: pd.DataFrame) -> set[tuple]:
     return {
         (r.unit_id, r.coder, r.code, None if pd.isna(r["round"]) else r["round"],
@@ -193,8 +221,8 @@ def _key(df: pd.DataFrame) -> set[tuple]:
     }
 
 
-def test_qdpx_export_is_valid_and_offsets_select_the_coded_text(coded_project, shared_refi, tmp_path):
-    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx")
+def test_qdpx_export_is_valid_and_offsets_select_the_coded_text(coded_project, refi_key, shared_refi, tmp_path):
+    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx", raw=True, key=refi_key)
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         assert "project.qde" in names
@@ -227,8 +255,8 @@ def test_qdpx_export_is_valid_and_offsets_select_the_coded_text(coded_project, s
     assert "[unit t1:1 · Nurse Ann · reply to t1:0]" in "".join(texts.values())
 
 
-def test_qdpx_round_trip_reads_back_units_codebook_and_codings(coded_project, tmp_path):
-    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx")
+def test_qdpx_round_trip_reads_back_units_codebook_and_codings(coded_project, refi_key, tmp_path):
+    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx", raw=True, key=refi_key)
     content = refi.read_qdpx(path)
     assert content.codebook == coded_project.codebook().with_guids().replace(title="", description="", content_warnings=())
     assert _key(content.codings) == _key(coded_project.codings())
@@ -244,8 +272,8 @@ def test_qdpx_round_trip_reads_back_units_codebook_and_codings(coded_project, tm
     assert sorted(content.users) == ["alice", "bob"]
 
 
-def test_qdpx_imports_into_a_fresh_project(coded_project, tmp_path):
-    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx")
+def test_qdpx_imports_into_a_fresh_project(coded_project, refi_key, tmp_path):
+    path = refi.write_qdpx(coded_project, tmp_path / "export.qdpx", raw=True, key=refi_key)
     fresh = wb.open_project(tmp_path / "fresh.db")
     try:
         with fresh.engine.begin() as conn:
@@ -261,9 +289,9 @@ def test_qdpx_imports_into_a_fresh_project(coded_project, tmp_path):
         fresh.close()
 
 
-def test_qdpx_without_authors_and_after_restructuring(coded_project, shared_refi, tmp_path):
+def test_qdpx_without_authors_and_after_restructuring(coded_project, refi_key, shared_refi, tmp_path):
     coded_project.rename_code("gratitude", "thanks")
-    path = refi.write_qdpx(coded_project, tmp_path / "anon.qdpx", include_authors=False, round=None)
+    path = refi.write_qdpx(coded_project, tmp_path / "anon.qdpx", include_authors=False, round=None, raw=True, key=refi_key)
     with zipfile.ZipFile(path) as z:
         text = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("sources/"))
         _schema(shared_refi, "Project.xsd").validate(z.read("project.qde").decode())

@@ -339,7 +339,7 @@ def code_frequencies(
         if units is None:
             raise ValueError(f"by={by!r} needs the units table: code_frequencies(codings, units, by={by!r})")
         df = _attach(df, _units(units, [group_col]), [group_col], how="left")
-        df[group_col] = pd.Series(df[group_col], dtype=object).where(df[group_col].notna(), _UNKNOWN).astype(str)
+        df[group_col] = df[group_col].astype("str").fillna(_UNKNOWN)
     if group_col:
         df = df.rename(columns={group_col: "group"})
         df["group"] = df["group"].astype(str)
@@ -489,7 +489,7 @@ def _parent_codes(replies: pd.DataFrame, coded: pd.DataFrame, units: pd.DataFram
     left = replies.assign(_key=np.where(p >= 0, p * n + rc, -1))
     right = pd.DataFrame({"_key": u * n + cc, "from": coded["code"].array})
     out = left.merge(right, on="_key", how="left").drop(columns="_key")
-    out["from"] = pd.Series(out["from"], dtype=object).where(out["from"].notna(), NOT_CODED)
+    out["from"] = out["from"].astype("str").fillna(NOT_CODED)
     missing = _lookup(out["parent_id"], units["unit_id"]) < 0
     out.loc[missing, "from"] = _PARENT_MISSING
     return out
@@ -551,10 +551,9 @@ def reply_transitions(
         pairs = _parent_codes(replies, df, u)
     else:
         pos = _lookup(replies["parent_id"], u["unit_id"])
-        roles = pd.Series(pd.api.extensions.take(u["author_role"].array, pos, allow_fill=True), dtype=object)
-        roles = roles.where(roles.notna(), _UNKNOWN)
+        roles = pd.Series(pd.api.extensions.take(u["author_role"].array, pos, allow_fill=True)).astype("str").fillna(_UNKNOWN)
         roles[pos < 0] = _PARENT_MISSING
-        pairs = replies.assign(**{"from": roles.to_numpy(dtype=object)})
+        pairs = replies.assign(**{"from": roles.array})
     pairs = pairs.rename(columns={"code": "to"})
     agg = pairs.groupby(["from", "to"]).size().rename("n").reset_index()
     n_from = pairs.groupby("from")["obs"].nunique()

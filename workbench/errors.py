@@ -18,6 +18,7 @@ __all__ = [
     "UnknownCodeError",
     "UnknownCoderError",
     "UnknownRoundError",
+    "PrivacyError",
 ]
 
 
@@ -106,3 +107,8 @@ class UnknownCoderError(NotFoundError):
 
 class UnknownRoundError(NotFoundError):
     """A round that does not exist."""
+
+
+class PrivacyError(WorkbenchError, ValueError):
+    """A privacy rule would be broken: a missing or wrong key, raw data asked for without
+    proof, a key file in the wrong place, a malformed key file."""

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbenchError
+from .errors import PrivacyError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
@@ -115,11 +115,6 @@ _REPORT_COLUMNS = [
 
 
 # --- errors -------------------------------------------------------------------------------
-class PrivacyError(WorkbenchError, ValueError):
-    """A privacy rule would be broken: a missing or wrong key, raw data asked for without
-    proof, a key file in the wrong place, a malformed key file."""
-
-
 class NERUnavailableError(PrivacyError):
     """No trained spaCy pipeline with a named-entity recogniser is installed."""
 

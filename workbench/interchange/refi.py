@@ -459,6 +459,8 @@ def write_qdpx(
     codebook_version: int | None = None,
     include_authors: bool = True,
     name: str | None = None,
+    raw: bool = False,
+    key: Any = None,
 ) -> Path:
     """Export a project as a REFI-QDA project (``.qdpx``).
 
@@ -480,6 +482,10 @@ def write_qdpx(
         Put author names in the unit headers (turn off for shared data).
     name : str, optional
         The project name (default: the file's stem).
+    raw, key
+        Privacy (see :func:`workbench.privacy.export_view`): by default the export holds
+        pseudonymised authors and redacted texts (a raw project needs its ``key`` for
+        that); ``raw=True`` exports real names and needs the project's key as proof.
 
     Returns
     -------
@@ -487,11 +493,14 @@ def write_qdpx(
         The file written.
     """
     path = Path(path)
+    from ..privacy import export_view
+
     cb = project.codebook(codebook_version)
-    codings = project.codings(coder=coder, round=round)
+    view = export_view(project, raw=raw, key=key, coder=coder, round=round)
+    codings = view.codings
     cb = _with_missing_codes(project, cb, set(codings["code"]))
     guids = {c.name: c.guid or code_guid(cb.name, c.name) for c in cb.codes}
-    units = project.units()
+    units = view.units
     now = _iso(dt.datetime.now(dt.timezone.utc))
 
     ns = PROJECT_NS

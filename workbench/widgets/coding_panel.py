@@ -335,7 +335,7 @@ class CodingPanel(anywidget.AnyWidget):
         self._pos = -1
         self._memos: dict[str, str] = {}
         self._flags: set[str] = set()
-        self._threads_of: dict[str, str] = {}
+        self._rows: dict[str, dict[str, Any]] = {}
         with self.hold_sync():
             self.coder = coder
             self.round_name = "" if round is None else str(round)
@@ -464,6 +464,29 @@ class CodingPanel(anywidget.AnyWidget):
         """Code names in the panel's order (codes of older codebook versions last)."""
         return [c["name"] for c in self.codes if c["name"] in names] + sorted(names - {c["name"] for c in self.codes})
 
+    def _row(self, unit_id: str) -> dict[str, Any]:
+        """A stored unit (units never change once stored, so recent ones are kept)."""
+        row = self._rows.get(unit_id)
+        if row is None:
+            row = self.project.unit(unit_id)
+            self._rows[unit_id] = row
+            if len(self._rows) > 4096:
+                self._rows.pop(next(iter(self._rows)))
+        return row
+
+    def _chain(self, unit_id: str) -> list[dict[str, Any]]:
+        """As :meth:`Project.context`: the posts a unit replies to, root first, then the unit."""
+        chain = [self._row(unit_id)]
+        seen = {unit_id}
+        while chain[0].get("parent_id") and chain[0]["parent_id"] not in seen:
+            try:
+                parent = self._row(chain[0]["parent_id"])
+            except UnknownUnitError:
+                break
+            seen.add(parent["unit_id"])
+            chain.insert(0, parent)
+        return chain
+
     def _warnings_in(self, item: Mapping[str, Any]) -> list[str]:
         found = []
         if item.get("content_warning"):
@@ -507,7 +530,7 @@ class CodingPanel(anywidget.AnyWidget):
                 self.position, self.total = 0, len(items)
                 return
             unit_id = items[index]
-            chain = self.project.context(unit_id)
+            chain = self._chain(unit_id)
             reveal = keep_warning and self.warning_open and self.unit.get("unit_id") == unit_id
             warn = list(dict.fromkeys(w for row in chain for w in self._warnings_in(row)))
             self._pos = index
