@@ -473,3 +473,31 @@ def test_unknown_action_from_view_is_reported_not_raised(ready):
     panel = CodingPanel(ready, coder="alice")
     send(panel, type="explode")
     assert panel.status == "error" and "unknown panel action" in panel.error
+
+
+def test_large_queue_lists_threads_only_when_asked(ready, monkeypatch):
+    monkeypatch.setattr(cp, "_EAGER_THREADS", 3)
+    panel = CodingPanel(ready, coder="alice")
+    assert panel.threads == []
+    send(panel, type="load_threads")  # the view asks when the coder opens the thread filter
+    assert [t["thread_id"] for t in panel.threads] == ["t1", "t2"]
+    monkeypatch.setattr(cp, "_EAGER_THREADS", 100)
+    assert [t["thread_id"] for t in CodingPanel(ready, coder="bob").threads] == ["t1", "t2"]
+
+
+def test_refresh_sees_units_added_later_and_keeps_the_unit_on_screen(ready):
+    panel = CodingPanel(ready, coder="alice")
+    panel.jump("t2:0")
+    ready.add_units(wb.make_units([{"unit_id": "t3:0", "thread_id": "t3", "text": "A new thread."}]))
+    send(panel, type="refresh")
+    assert panel.unit["unit_id"] == "t2:0" and panel.total == len(QUEUE) + 1 and panel.queue_total == len(QUEUE) + 1
+    send(panel, type="jump", unit_id="t3:0")
+    assert panel.unit["text"] == "A new thread."
+
+
+def test_memo_text_is_stored_verbatim(ready):
+    panel = CodingPanel(ready, coder="alice")
+    text = "<script>alert(1)</script> & 'quotes' \u00e9"
+    send(panel, type="memo", text=text)
+    assert ready.memos(coder="alice")["text"].tolist() == [text]
+    assert panel.memo_saved == text and panel.status == "saved"

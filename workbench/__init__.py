@@ -23,8 +23,10 @@ from .errors import (
     UnknownUnitError,
     WorkbenchError,
 )
+from .ingest import FORMATS, IngestWarning, load_threads, sniff_format
 from .privacy import PrivacyError, PseudonymKey, pseudonymise, redact
 from .project import Project, open_project
+from .segment import segment
 
 __version__ = "0.1.0"
 
@@ -35,7 +37,9 @@ __all__ = [
     "CodebookDiff",
     "CodebookError",
     "Example",
+    "FORMATS",
     "IngestError",
+    "IngestWarning",
     "NotFoundError",
     "PrivacyError",
     "Project",
@@ -51,10 +55,13 @@ __all__ = [
     "__version__",
     "agreement",
     "interchange",
+    "load_threads",
     "make_units",
     "open_project",
     "privacy",
     "pseudonymise",
     "redact",
+    "segment",
+    "sniff_format",
     "validate_units",
 ]

@@ -562,7 +562,7 @@ def reply_transitions(
     agg = _rounded(agg)
     to_order = _code_order(df["code"], codebook)
     if by == "code":
-        from_order = _code_order(list(df["code"]) + list(agg["from"]), codebook)
+        from_order = _code_order(list(pd.unique(df["code"])) + list(agg["from"]), codebook)
     else:
         from_order = sorted(c for c in pd.unique(agg["from"]) if c != _PARENT_MISSING) + (
             [_PARENT_MISSING] if (agg["from"] == _PARENT_MISSING).any() else []

@@ -60,6 +60,7 @@ DEFAULT_CONTENT_WARNINGS: tuple[str, ...] = (
 )
 
 _EXCERPT_CHARS = 280
+_EAGER_THREADS = 100_000  # queues up to this size list their threads when the panel opens
 _COLOR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 _STORE_ERRORS = (WorkbenchError, sa.exc.SQLAlchemyError, OSError)
 _monotonic = time.monotonic
@@ -355,7 +356,6 @@ class CodingPanel(anywidget.AnyWidget):
         current = self.unit.get("unit_id") if self.unit else None
         self._queue = p.queue(coder, round=rnd)
         self._where = {u: i for i, u in enumerate(self._queue)}
-        prog = p.progress(coder, round=rnd)
         counts = p.codings(coder=coder, round=rnd)
         memos = p.memos(coder=coder, round=rnd, latest=True)
         self._memos, self._flags = {}, set()
@@ -365,21 +365,27 @@ class CodingPanel(anywidget.AnyWidget):
                     self._memos[row.unit_id] = row.text
                 elif row.flagged:
                     self._flags.add(row.unit_id)
-        threads = p.threads()
+        # as Project.progress, from what is loaded already (it would scan the queue again)
+        coded = sum(1 for u in set(counts["unit_id"]) if u in self._where)
         with self.hold_sync():
-            self.coded, self.queue_total = prog["coded"], prog["total"]
+            self.coded, self.queue_total = coded, len(self._queue)
             self.code_counts = {c["name"]: 0 for c in self.codes} | {
                 str(k): int(v) for k, v in counts.drop_duplicates(["unit_id", "code"])["code"].value_counts().items()
             }
-            self.threads = [
-                {"thread_id": str(r.thread_id), "title": "" if r.title is None else str(r.title)}
-                for r in threads.itertuples(index=False)
-            ]
+            if len(self._queue) <= _EAGER_THREADS or self.threads:
+                self._load_threads()
             self._rebuild_view()
             if current in (self._view_where if self._view is not None else self._where):
                 self._show(self._index_of(current))
             else:
                 self._resume()
+
+    def _load_threads(self) -> None:
+        """The threads for the filter (in a large project, when the coder first opens it)."""
+        self.threads = [
+            {"thread_id": str(r.thread_id), "title": "" if r.title is None else str(r.title)}
+            for r in self.project.threads().itertuples(index=False)
+        ]
 
     def _resume(self) -> None:
         first = self.project.next_unit(self.coder, round=self.round)
@@ -813,6 +819,7 @@ class CodingPanel(anywidget.AnyWidget):
             "break_taken": lambda a: self._take_break(),
             "tick": lambda a: None,
             "refresh": lambda a: self.refresh(),
+            "load_threads": lambda a: self._load_threads() if not self.threads else None,
         }
         if kind not in handlers:
             raise ValueError(f"unknown panel action {kind!r}; actions: {sorted(handlers) + ['retry']}")

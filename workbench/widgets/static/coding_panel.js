@@ -238,7 +238,14 @@ function render({ model, el }) {
         if (c.level) b.appendChild(h("span", "wb-child-mark", "↳ "));
         b.appendChild(h("span", "wb-code-label", c.label));
         if (c.shortcut) b.appendChild(h("kbd", "wb-shortcut", c.shortcut));
-        b.title = c.definition || c.label;
+        b.title = [
+          c.definition,
+          c.include ? "Use it when: " + c.include : "",
+          c.exclude ? "Do not use it when: " + c.exclude : "",
+          c.example ? "Example: " + c.example : "",
+        ]
+          .filter(Boolean)
+          .join("\n\n") || c.label;
         b.addEventListener("click", () => toggle(c.name));
         const info = button("wb-info", "?", "What does “" + c.label + "” mean?");
         info.dataset.code = c.name;
@@ -416,6 +423,12 @@ function render({ model, el }) {
   };
   jump.addEventListener("click", doJump);
   threadSelect.addEventListener("change", setFilters);
+  // a large project lists its threads only when the coder first looks at them
+  const wantThreads = () => {
+    if (!(model.get("threads") || []).length) send({ type: "load_threads" });
+  };
+  threadSelect.addEventListener("focus", wantThreads);
+  threadSelect.addEventListener("mousedown", wantThreads);
   uncodedBox.addEventListener("change", setFilters);
   flaggedBox.addEventListener("change", setFilters);
 

@@ -1,0 +1,785 @@
+"""The ``workbench`` command: import threads, check codebooks, agreement, export, reports, the coder app.
+
+Run ``workbench --help`` or ``workbench COMMAND --help``; ``python -m workbench`` is the same.
+
+Commands
+--------
+``workbench import PATH... [--format F] [--strict]``
+    Read thread files (format sniffed unless ``--format``) and add their units to the
+    project; prints the counts and every skipped or changed record.
+``workbench codebook check FILE...``
+    Validate codebook YAML files; problems are printed as ``FILE:LINE: code 'x', field
+    'y': message``.
+``workbench codebook diff OLD NEW``
+    Differences between two codebook files, or between two versions stored in the project
+    (``workbench codebook diff 1 2``).
+``workbench codebook export (FILE | --version N) -o OUT``
+    Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
+``workbench agreement [--round R] [--measure M ...] [--format table|csv|json]``
+    Inter-coder agreement per code and overall, with bootstrap confidence intervals.
+``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
+    Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
+``workbench report NOTEBOOK [-o OUT.html]``
+    Run a notebook and publish it as a standalone HTML report.
+``workbench app [--port N] [--round R] [--dry-run]``
+    Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project.
+
+Every command takes ``--project PATH_OR_URL`` (before or after the command name; default
+``data/project.db``, or the ``WB_PROJECT`` environment variable when it is set).
+
+Exit codes
+----------
+===  ==========================================================================
+0    success
+1    the work found problems: an invalid codebook, records rejected on import,
+     agreement below ``--fail-under``, codebooks that differ with ``--exit-code``
+2    usage error, bad input, missing file or project, a missing pseudonym key
+3    store error: the project database cannot be opened, read or written
+4    an unexpected error (a bug in the workbench: please report the traceback)
+130  interrupted (Ctrl-C)
+===  ==========================================================================
+
+Progress bars (tqdm, on standard error) show on long work: importing large files and
+exporting. ``--no-progress`` hides them, ``--progress`` forces them.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+workbench ...
+0
+>>> main(["codebook", "check", "codebooks/response-types.yaml"])
+codebooks/response-types.yaml: ok (8 codes in 2 groups)
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_USAGE",
+    "EXIT_STORE",
+    "EXIT_BUG",
+    "COMMANDS",
+    "build_parser",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+EXIT_BUG = 4
+EXIT_INTERRUPTED = 130
+
+#: Every command and sub-command, as typed after ``workbench`` (the README documents each).
+COMMANDS: tuple[str, ...] = (
+    "import",
+    "codebook check",
+    "codebook diff",
+    "codebook export",
+    "agreement",
+    "export",
+    "report",
+    "app",
+)
+
+DEFAULT_PROJECT = "data/project.db"
+_CODEBOOK_SUFFIXES = {".qdc": "REFI-QDA codebook", ".md": "Markdown", ".html": "HTML", ".htm": "HTML",
+                      ".yaml": "YAML", ".yml": "YAML"}
+_EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".qdpx": "qdpx"}
+
+
+class CommandError(Exception):
+    """A failure the command reports in one message, with the exit code it maps to."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+# --- output helpers -----------------------------------------------------------------------
+class _Out:
+    """Where a command writes: results to ``stdout``, messages and bars to ``stderr``."""
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, progress: bool | None, quiet: bool = False):
+        self.stdout, self.stderr = stdout, stderr
+        self.quiet = quiet
+        self._progress = progress
+
+    def print(self, *args: Any) -> None:
+        print(*args, file=self.stdout)
+
+    def note(self, *args: Any) -> None:
+        if not self.quiet:
+            print(*args, file=self.stderr)
+
+    def error(self, message: str) -> None:
+        print(f"workbench: error: {message}", file=self.stderr)
+
+    def progress(self, large: bool) -> bool:
+        """Show a bar? Forced by --progress/--no-progress, else only for large work on a terminal."""
+        if self._progress is not None:
+            return self._progress
+        return large and hasattr(self.stderr, "isatty") and self.stderr.isatty()
+
+    def bar(self, total: int | None, desc: str, unit: str, show: bool):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, unit=unit, disable=not show, file=self.stderr, leave=False)
+
+
+def _project_url(args: argparse.Namespace) -> str:
+    value = getattr(args, "project", None) or os.environ.get("WB_PROJECT") or DEFAULT_PROJECT
+    return str(value)
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value
+
+
+@contextlib.contextmanager
+def _open_project(args: argparse.Namespace, *, create: bool) -> Iterator[Any]:
+    """Open the project; a missing SQLite file is a usage error (2), other failures store errors (3)."""
+    from .errors import SchemaVersionError, StoreError
+    from .project import open_project
+
+    url = _project_url(args)
+    if not _is_url(url) and not create and not Path(url).exists():
+        raise CommandError(
+            f"no project at {url}; import threads first (workbench --project {shlex.quote(url)} import FILE) "
+            "or name another project with --project PATH_OR_URL"
+        )
+    try:
+        project = open_project(url, create=create)
+    except SchemaVersionError as exc:
+        raise CommandError(str(exc), EXIT_STORE) from exc
+    except StoreError as exc:
+        raise CommandError(str(exc), EXIT_STORE) from exc
+    try:
+        yield project
+    finally:
+        project.close()
+
+
+def _existing_file(path: str, what: str) -> Path:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise CommandError(f"no {what} at {path}")
+    if p.is_dir():
+        raise CommandError(f"{path} is a folder; name the {what} itself (e.g. {path.rstrip('/')}/*.txt)")
+    return p
+
+
+# --- import -------------------------------------------------------------------------------
+def _where(r: dict[str, Any]) -> str:
+    parts = [str(r.get("file") or "")]
+    if r.get("line") is not None:
+        parts.append(f"line {r['line']}")
+    if r.get("record") is not None:
+        parts.append(f"record {r['record']}")
+    if r.get("field") is not None:
+        parts.append(f"field {r['field']!r}")
+    return ", ".join(p for p in parts if p)
+
+
+def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import IngestError, StoreError, UnitsError
+    from .ingest import FORMATS, load_threads
+
+    if args.format is not None and args.format not in FORMATS:
+        raise CommandError(f"unknown --format {args.format!r}; valid formats: {', '.join(sorted(FORMATS))}")
+    paths = [_existing_file(p, "thread file") for p in args.paths]
+    status = EXIT_OK
+    totals = {"read": 0, "new": 0, "rejected": 0}
+    with _open_project(args, create=True) as project:
+        for path in paths:
+            large = path.stat().st_size > 20_000_000
+            show = out.progress(large)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the report below says it all, once
+                    units = load_threads(path, args.format, strict=args.strict, progress=show,
+                                         **({"encoding": args.encoding} if args.encoding else {}))
+            except IngestError as exc:
+                if args.strict and (exc.record is not None or exc.line is not None):
+                    out.error(f"{exc} (--strict: nothing was imported from {path.name})")
+                    status = max(status, EXIT_PROBLEMS)
+                else:
+                    out.error(str(exc))
+                    status = max(status, EXIT_USAGE)
+                continue
+            except (OSError, UnicodeError, ValueError, TypeError) as exc:
+                out.error(f"{path}: {exc}")
+                status = max(status, EXIT_USAGE)
+                continue
+            try:
+                new = project.add_units(units, progress=out.progress(len(units) > 50_000))
+            except UnitsError as exc:
+                out.error(f"{path}: the units are not valid, nothing was added: {exc}")
+                status = max(status, EXIT_USAGE)
+                continue
+            except StoreError as exc:
+                raise CommandError(f"{path}: {exc}", EXIT_STORE) from exc
+            report = list(units.attrs.get("report") or [])
+            rejected = [r for r in report if r.get("skipped")]
+            notes = [r for r in report if not r.get("skipped")]
+            fmt = units.attrs.get("source", {}).get("format", args.format)
+            already = "" if new or not len(units) else " (already in the project)"
+            out.print(f"{path.name} ({fmt}): {len(units)} units read, {new} new{already}, "
+                      f"{len(rejected)} record(s) rejected")
+            for r in rejected:
+                out.print(f"  rejected: {_where(r)}: {r['message']}")
+            for r in notes:
+                out.print(f"  note: {_where(r)}: {r['message']}")
+            totals["read"] += len(units)
+            totals["new"] += new
+            totals["rejected"] += len(rejected)
+            if rejected:
+                status = max(status, EXIT_PROBLEMS)
+        n = project.n_units()
+        n_threads = len(project.threads())
+    if len(paths) > 1:
+        out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected")
+    out.print(f"project {_project_url(args)}: {n} units in {n_threads} thread(s)")
+    return status
+
+
+# --- codebook -----------------------------------------------------------------------------
+def _problem_line(p: Any) -> str:
+    """``FILE:LINE: code 'x', field 'y': message`` (the form editors jump to)."""
+    text = str(p.args[0]) if p.args else str(p)
+    first = text.split("\n", 1)[0]
+    prefix = []
+    if getattr(p, "path", None) is not None:
+        prefix.append(str(p.path))
+    if getattr(p, "line", None) is not None:
+        prefix.append(f"line {p.line}")
+    rest = []
+    if getattr(p, "code", None) is not None:
+        rest.append(f"code {p.code!r}")
+    if getattr(p, "field", None) is not None:
+        rest.append(f"field {p.field!r}")
+    full = ", ".join(prefix + rest)
+    message = first[len(full) + 2:] if full and first.startswith(full + ": ") else first
+    head = ":".join([str(p.path)] + ([str(p.line)] if getattr(p, "line", None) is not None else [])) \
+        if getattr(p, "path", None) is not None else ""
+    where = ", ".join(rest)
+    parts = [x for x in (head, where, message) if x]
+    return ": ".join(parts)
+
+
+def _load_codebook(path: Path):
+    from .codebook import Codebook
+
+    if path.suffix.lower() == ".qdc":
+        return Codebook.from_qdc(path)
+    return Codebook.from_yaml(path)
+
+
+def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import CodebookError
+
+    status = EXIT_OK
+    for name in args.files:
+        path = _existing_file(name, "codebook file")
+        try:
+            cb = _load_codebook(path)
+        except CodebookError as exc:
+            problems = list(getattr(exc, "problems", None) or [exc])
+            for p in problems:
+                out.print(_problem_line(p) if getattr(p, "path", None) else f"{name}: {p}")
+            out.print(f"{name}: {len(problems)} problem(s)")
+            status = max(status, EXIT_PROBLEMS)
+            continue
+        except ValueError as exc:  # e.g. a .qdc that is not REFI-QDA
+            out.print(f"{name}: {exc}")
+            status = max(status, EXIT_PROBLEMS)
+            continue
+        out.print(f"{name}: ok ({len(cb.codes)} codes in {len(cb.groups)} groups)")
+    return status
+
+
+def _version_arg(value: str) -> int | None:
+    try:
+        v = int(value)
+    except ValueError:
+        return None
+    return v if v >= 1 else None
+
+
+def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import CodebookError, NotFoundError
+
+    old_v, new_v = _version_arg(args.old), _version_arg(args.new)
+    if old_v is not None and new_v is not None and not Path(args.old).exists() and not Path(args.new).exists():
+        with _open_project(args, create=False) as project:
+            known = project.codebook_versions()
+            have = set(known["version"]) if "version" in known.columns else set()
+            for v in (old_v, new_v):
+                if v not in have:
+                    raise CommandError(f"the project has no codebook version {v}; versions: {sorted(have) or 'none'}")
+            try:
+                diff = project.codebook_diff(old_v, new_v)
+            except NotFoundError as exc:
+                raise CommandError(str(exc)) from exc
+        label = (f"version {old_v}", f"version {new_v}")
+    else:
+        try:
+            old = _load_codebook(_existing_file(args.old, "codebook file"))
+            new = _load_codebook(_existing_file(args.new, "codebook file"))
+        except CodebookError as exc:
+            raise CommandError(f"{exc}\n(run: workbench codebook check FILE)", EXIT_PROBLEMS) from exc
+        diff = old.diff(new)
+        label = (args.old, args.new)
+    if args.format == "csv":
+        out.stdout.write(diff.to_frame().to_csv(index=False))
+    elif args.format == "json":
+        out.print(diff.to_frame().to_json(orient="records", indent=1, default_handler=str))
+    else:
+        out.print(f"--- {label[0]}\n+++ {label[1]}")
+        out.print(str(diff))
+    return EXIT_PROBLEMS if (args.exit_code and diff) else EXIT_OK
+
+
+def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import CodebookError
+
+    target = Path(args.output).expanduser()
+    suffix = target.suffix.lower()
+    if suffix not in _CODEBOOK_SUFFIXES:
+        raise CommandError(
+            f"cannot tell what to write from {args.output!r}; use a file ending in "
+            + ", ".join(sorted(_CODEBOOK_SUFFIXES))
+        )
+    if (args.file is None) == (args.version is None):
+        raise CommandError("name a codebook: either a FILE or --version N (a version stored in the project)")
+    if args.file is not None:
+        try:
+            cb = _load_codebook(_existing_file(args.file, "codebook file"))
+        except CodebookError as exc:
+            raise CommandError(f"{exc}\n(run: workbench codebook check {args.file})", EXIT_PROBLEMS) from exc
+    else:
+        with _open_project(args, create=False) as project:
+            versions = project.codebook_versions()
+            have = sorted(versions["version"]) if "version" in versions.columns else []
+            version = have[-1] if (args.version == "latest" and have) else _version_arg(str(args.version))
+            if version not in have:
+                raise CommandError(f"the project has no codebook version {args.version}; versions: {have or 'none'}")
+            cb = project.codebook(version)
+    examples = not args.no_examples
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".qdc":
+        from .interchange import write_qdc
+
+        write_qdc(cb, target)
+    elif suffix == ".md":
+        target.write_text(cb.to_markdown(examples=examples), encoding="utf-8")
+    elif suffix in (".html", ".htm"):
+        import html
+
+        title = html.escape(cb.title or cb.name)
+        page = (
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
+            f"{cb.to_html(examples=examples)}\n</body></html>\n"
+        )
+        target.write_text(page, encoding="utf-8")
+    else:
+        cb.to_yaml(target)
+    out.print(f"wrote {target} ({_CODEBOOK_SUFFIXES[suffix]}, codebook {cb.name}, {len(cb.codes)} codes)")
+    return EXIT_OK
+
+
+# --- agreement ----------------------------------------------------------------------------
+def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
+    from .agreement import MEASURES, OVERALL
+    from .errors import NotFoundError
+
+    measures = args.measure or ["alpha"]
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown:
+        raise CommandError(f"unknown --measure {unknown}; valid measures: {', '.join(sorted(MEASURES))}")
+    if args.n_boot < 1:
+        raise CommandError(f"--n-boot must be a positive integer, not {args.n_boot}")
+    round_: str | int | None = args.round
+    if round_ is not None and round_.isdigit():
+        round_ = int(round_)
+    with _open_project(args, create=False) as project:
+        try:
+            codings = project.codings(round=... if round_ is None else round_)
+            if codings.empty:
+                where = "" if round_ is None else f" in round {round_!r}"
+                raise CommandError(f"there are no codings{where} yet; nothing to compare", EXIT_PROBLEMS)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # undefined coefficients say why in 'interpretation'
+                table = project.agreement(
+                    round=round_,
+                    codes=args.code or None,
+                    coders=args.coder or None,
+                    measures=measures,
+                    ci=not args.no_ci,
+                    n_boot=args.n_boot,
+                    seed=args.seed,
+                )
+        except NotFoundError as exc:
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+    if table.empty or (table["n_pairable"] == 0).all():
+        out.print("no unit was coded by two or more coders; agreement is undefined")
+        return EXIT_PROBLEMS
+    if args.format == "csv":
+        out.stdout.write(table.to_csv(index=False))
+    elif args.format == "json":
+        out.print(table.to_json(orient="records", indent=1))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500,
+                               "display.max_colwidth", 60):
+            out.print(table.round({"value": 3, "ci_low": 3, "ci_high": 3}).to_string(index=False))
+    if args.fail_under is not None:
+        overall = table[(table["code"] == OVERALL) & (table["measure"] == measures[0])]["value"]
+        value = float(overall.iloc[0]) if len(overall) else float("nan")
+        if not value >= args.fail_under:  # NaN fails too
+            out.note(f"overall {measures[0]} {value:.3f} is below --fail-under {args.fail_under}")
+            return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+# --- export -------------------------------------------------------------------------------
+def _load_key(args: argparse.Namespace):
+    from .privacy import PseudonymKey
+
+    if args.key is None:
+        return None
+    path = Path(args.key).expanduser()
+    if not path.exists():
+        if not args.new_key:
+            raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
+        key = PseudonymKey()
+        key.save(path)
+        return key
+    return PseudonymKey.load(path)  # warns when other users may read the file
+
+
+def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import NotFoundError
+    from .privacy import PrivacyError
+
+    target = Path(args.output).expanduser()
+    kind = _EXPORT_SUFFIXES.get(target.suffix.lower())
+    if kind is None:
+        raise CommandError(f"cannot tell the export format from {args.output!r}; use a file ending in "
+                           + ", ".join(sorted(_EXPORT_SUFFIXES)))
+    if kind == "qdpx" and args.units_only:
+        raise CommandError("--units-only writes CSV or XLSX; a .qdpx project always holds units and codings")
+    if args.raw and args.key is None:
+        raise CommandError("--raw exports real names and needs the pseudonym key as proof: add --key KEYFILE")
+    round_: Any = ...
+    if args.round is not None:
+        round_ = int(args.round) if args.round.isdigit() else args.round
+    key = _load_key(args)
+    with _open_project(args, create=False) as project:
+        n = project.n_units()
+        show = out.progress(n > 20_000)
+        bar = out.bar(3, f"Exporting {target.name}", "step", show)
+        try:
+            bar.set_postfix_str("reading the project")
+            bar.update(1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                if kind == "qdpx":
+                    from .interchange import write_qdpx
+
+                    written = write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None,
+                                         round=round_)
+                elif args.units_only:
+                    from .interchange import export_units
+
+                    written = export_units(project, target, raw=args.raw, key=key)
+                else:
+                    from .interchange import export_codings
+
+                    written = export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None,
+                                             round=round_)
+            bar.update(2)
+        except PrivacyError as exc:
+            raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
+        except NotFoundError as exc:
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+        finally:
+            bar.close()
+    what = "units" if args.units_only else "units and codings"
+    data = "raw (real names: keep it private)" if args.raw else "pseudonymised"
+    out.print(f"wrote {written} ({what} of {n} units, {data})")
+    return EXIT_OK
+
+
+# --- report -------------------------------------------------------------------------------
+def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
+    notebook = _existing_file(args.notebook, "notebook")
+    if notebook.suffix != ".ipynb":
+        raise CommandError(f"{args.notebook} is not a Jupyter notebook (.ipynb)")
+    try:
+        from .report.publish import publish
+    except ImportError as exc:
+        raise CommandError(
+            f"publishing is not available in this installation ({exc}); "
+            "reinstall the workbench with: pip install -e .", EXIT_USAGE
+        ) from exc
+    output = Path(args.output).expanduser() if args.output else notebook.with_suffix(".html")
+    try:
+        written = publish(notebook, output)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
+    out.print(f"wrote {written or output}")
+    return EXIT_OK
+
+
+# --- app ----------------------------------------------------------------------------------
+def _find_app(name: str | None) -> Path:
+    if name is not None:
+        return _existing_file(name, "notebook")
+    here = Path("notebooks") / "coder_app.ipynb"
+    repo = Path(__file__).resolve().parent.parent / "notebooks" / "coder_app.ipynb"
+    for candidate in (here, repo):
+        if candidate.exists():
+            return candidate
+    raise CommandError(f"cannot find the coder app (looked for {here} and {repo}); pass --notebook PATH")
+
+
+def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """The command line and the environment variables that start the coder app."""
+    notebook = _find_app(args.notebook)
+    url = _project_url(args)
+    env = {"WB_PROJECT": url if _is_url(url) else str(Path(url).expanduser().resolve())}
+    if args.round:
+        env["WB_ROUND"] = args.round
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}"]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    return cmd, env
+
+
+def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    cmd, env = app_command(args)
+    line = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(cmd)
+    if args.dry_run:
+        out.print(line)
+        return EXIT_OK
+    if shutil.which("voila") is None:
+        try:
+            import voila  # noqa: F401
+        except ImportError as exc:
+            raise CommandError("Voilà is not installed: pip install voila") from exc
+    out.note(f"starting the coder app: {line}\n(stop it with Ctrl-C)")
+    try:
+        return subprocess.call(cmd, env={**os.environ, **env})
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+# --- the parser ---------------------------------------------------------------------------
+_EPILOG = """exit codes: 0 success; 1 the work found problems (invalid codebook, rejected records,
+agreement below --fail-under); 2 usage error, bad input or missing file; 3 store error;
+4 unexpected error (please report it)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``workbench`` command.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> args = parser.parse_args(["agreement", "--round", "pilot", "--format", "csv"])
+    >>> args.command, args.round, args.format
+    ('agreement', 'pilot', 'csv')
+    """
+    from . import __version__
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", metavar="PATH_OR_URL", default=argparse.SUPPRESS,
+                        help=f"the project: a SQLite file or a postgresql:// URL (default: $WB_PROJECT or {DEFAULT_PROJECT})")
+    bars = common.add_mutually_exclusive_group()
+    bars.add_argument("--progress", dest="progress", action="store_true", default=argparse.SUPPRESS,
+                      help="always show progress bars")
+    bars.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
+                      help="never show progress bars")
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Qualitative coding of online conversation threads: import, codebooks, agreement, export, reports.",
+        epilog=_EPILOG,
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument("--project", metavar="PATH_OR_URL", default=None,
+                        help=f"the project: a SQLite file or a postgresql:// URL (default: $WB_PROJECT or {DEFAULT_PROJECT})")
+    pbars = parser.add_mutually_exclusive_group()
+    pbars.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress bars")
+    pbars.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("import", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="read thread files and add their units to the project",
+                       description="Read thread files (format sniffed from each file unless --format) and add their "
+                                   "units to the project. Re-importing a file adds nothing. Prints the counts and every "
+                                   "rejected record. Exit 1 when records were rejected.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="thread files (a copied comment section, an export, a table)")
+    from .ingest import FORMATS
+
+    p.add_argument("--format", "-f", metavar="F",
+                   help=f"the format of every file, one of: {', '.join(FORMATS)} (sniffed from each file by default)")
+    p.add_argument("--strict", action="store_true", help="reject a whole file at its first bad record")
+    p.add_argument("--encoding", metavar="ENC", help="the files' text encoding (default: UTF-8, cp1252 fallback)")
+    p.set_defaults(func=_cmd_import)
+
+    cb = sub.add_parser("codebook", help="check, compare and export codebooks",
+                        description="Check, compare and export codebooks.")
+    cbs = cb.add_subparsers(dest="codebook_command", metavar="SUBCOMMAND", required=True)
+    c = cbs.add_parser("check", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="validate codebook files",
+                       description="Validate codebook YAML (or REFI-QDA .qdc) files. Problems are printed as "
+                                   "FILE:LINE: code 'x', field 'y': message. Exit 1 when a codebook is invalid.")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.set_defaults(func=_cmd_codebook_check)
+    c = cbs.add_parser("diff", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="differences between two codebooks or two stored versions",
+                       description="Differences between two codebook files, or between two codebook versions "
+                                   "stored in the project (workbench codebook diff 1 2).")
+    c.add_argument("old", metavar="OLD", help="a codebook file or a version number")
+    c.add_argument("new", metavar="NEW", help="a codebook file or a version number")
+    c.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    c.add_argument("--exit-code", action="store_true", help="exit 1 when the codebooks differ (as git diff --exit-code)")
+    c.set_defaults(func=_cmd_codebook_diff)
+    c = cbs.add_parser("export", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="write a codebook as .qdc, .md, .html or .yaml",
+                       description="Write a codebook file, or a version stored in the project, as REFI-QDA (.qdc, "
+                                   "for NVivo, ATLAS.ti, MAXQDA), Markdown (.md), HTML (.html) or YAML; the "
+                                   "output's suffix says which.")
+    c.add_argument("file", nargs="?", metavar="FILE", help="a codebook YAML file")
+    c.add_argument("--version", metavar="N", help="a codebook version stored in the project ('latest' for the newest)")
+    c.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.qdc, OUT.md, OUT.html or OUT.yaml")
+    c.add_argument("--no-examples", action="store_true", help="leave the anchor examples out (.md, .html)")
+    c.set_defaults(func=_cmd_codebook_export)
+
+    from .agreement import MEASURES
+
+    p = sub.add_parser("agreement", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="inter-coder agreement per code and overall",
+                       description="Inter-coder agreement per code, per exclusive group and overall, with 95%% "
+                                   "bootstrap confidence intervals. Exit 1 when no unit was coded twice or the "
+                                   "overall value is below --fail-under.")
+    p.add_argument("--round", "-r", metavar="R", help="a round's name or id (default: all current codings)")
+    p.add_argument("--measure", "-m", nargs="+", metavar="M", choices=sorted(MEASURES),
+                   help=f"one or more of: {', '.join(sorted(MEASURES))} (default: alpha)")
+    p.add_argument("--code", nargs="+", metavar="CODE", help="only these codes")
+    p.add_argument("--coder", nargs="+", metavar="CODER", help="only these coders")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--no-ci", action="store_true", help="skip the bootstrap confidence intervals (faster)")
+    p.add_argument("--n-boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default: 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--fail-under", type=float, metavar="X",
+                   help="exit 1 when the overall value of the first measure is below X (e.g. 0.8)")
+    p.set_defaults(func=_cmd_agreement)
+
+    p = sub.add_parser("export", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="write units and codings as CSV, XLSX or REFI-QDA .qdpx",
+                       description="Write the units with their codings (one row per unit, coder and code) as CSV "
+                                   "or XLSX, or the whole project as REFI-QDA (.qdpx). Authors are pseudonymised and "
+                                   "contact data redacted unless --raw; a project holding raw data needs its "
+                                   "pseudonym key (--key) either way.")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.csv, OUT.xlsx or OUT.qdpx")
+    p.add_argument("--key", metavar="KEYFILE", help="the project's pseudonym key file (keep it apart from the project)")
+    p.add_argument("--new-key", action="store_true", help="create the key file named by --key if it does not exist")
+    p.add_argument("--raw", action="store_true", help="real names (needs --key as proof); the file is made private")
+    p.add_argument("--units-only", action="store_true", help="the units without codings (CSV, XLSX)")
+    p.add_argument("--round", "-r", metavar="R", help="only this round's codings")
+    p.add_argument("--coder", nargs="+", metavar="CODER", help="only these coders' codings")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("report", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="run a notebook and publish it as standalone HTML",
+                       description="Run a notebook top to bottom and publish it as a standalone, offline HTML report.")
+    p.add_argument("notebook", metavar="NOTEBOOK", help="a .ipynb file, e.g. notebooks/02_reliability.ipynb")
+    p.add_argument("-o", "--output", metavar="OUT.html", help="default: the notebook's name with .html")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="start the Voilà coder app for lay coders",
+                       description="Start the coding panel as a Voilà app (notebooks/coder_app.ipynb) on the project: "
+                                   "coders see the panel, no code.")
+    p.add_argument("--port", type=int, default=8866, help="default: 8866")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--round", "-r", metavar="R", help="code in this round")
+    p.add_argument("--notebook", metavar="PATH", help="another app notebook")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    p.set_defaults(func=_cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``workbench`` command; returns the exit code (see the module docstring).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``workbench`` (default: ``sys.argv[1:]``).
+
+    Examples
+    --------
+    >>> main(["codebook", "check", "no/such/file.yaml"])
+    2
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    out = _Out(sys.stdout, sys.stderr, getattr(args, "progress", None))
+    try:
+        return int(args.func(args, out))
+    except CommandError as exc:
+        out.error(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return EXIT_INTERRUPTED
+    except BaseException as exc:  # noqa: BLE001 - mapped onto the documented exit codes
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .errors import StoreError
+
+        if isinstance(exc, SystemExit):
+            raise
+        if isinstance(exc, (StoreError, SQLAlchemyError)):
+            out.error(f"store error: {exc}")
+            return EXIT_STORE
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            out.error(str(exc))
+            return EXIT_USAGE
+        traceback.print_exc(file=sys.stderr)
+        out.error(f"unexpected {type(exc).__name__}: {exc} (a bug in the workbench: please report the traceback above)")
+        return EXIT_BUG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
