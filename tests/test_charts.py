@@ -666,10 +666,12 @@ def synthetic(n_codings: int = 1_000_000, seed: int = 8) -> tuple[pd.DataFrame, 
     codes = np.array(["disclosure", "validating", "defensive", "systemic-deflection", "gratitude", "challenge", "other", "question"])
     first = np.concatenate([idx, idx])
     coder = np.repeat(["alice", "bob"], n_units)
-    extra = rng.random(2 * n_units) < 0.5
+    extra = rng.random(2 * n_units) < 0.52  # a second, different code on about half the codings
+    k1 = rng.integers(0, len(codes), 2 * n_units)
+    k2 = (k1[extra] + rng.integers(1, len(codes), int(extra.sum()))) % len(codes)
     unit_rows = np.concatenate([first, first[extra]])
     coder_rows = np.concatenate([coder, coder[extra]])
-    code_rows = codes[rng.integers(0, len(codes), len(unit_rows))]
+    code_rows = codes[np.concatenate([k1, k2])]
     codings = pd.DataFrame({"unit_id": uid[unit_rows][:n_codings], "coder": coder_rows[:n_codings], "code": code_rows[:n_codings]})
     codings["at"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.arange(len(codings)) % (300 * 24), unit="h")
     return codings, units

@@ -93,6 +93,17 @@ def _as_id(value: Any) -> str | None:
     return text if text != "" else None
 
 
+def _ids(column: pd.Series) -> pd.Series:
+    """A column of ids as strings (None for missing), vectorised for string columns."""
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
+        out = values.copy()
+        missing = column.isna().to_numpy() | (column.fillna("") == "").to_numpy()
+        out[missing] = None
+        return pd.Series(out, index=column.index, dtype=object)
+    return pd.Series([_as_id(v) for v in values], index=column.index, dtype=object)
+
+
 def make_units(
     records: Iterable[Mapping[str, Any]] | pd.DataFrame,
     *,
@@ -151,7 +162,7 @@ def make_units(
     if source is not None:
         df["source"] = df["source"].where(df["source"].notna() & (df["source"] != "unknown"), source)
     for col in ("unit_id", "thread_id", "parent_id"):
-        df[col] = [_as_id(v) for v in df[col]]
+        df[col] = _ids(df[col])
     if df["unit_id"].isna().any():
         rows = list(np.flatnonzero(df["unit_id"].isna().to_numpy()))
         raise UnitsError(f"records {rows[:10]} have no unit_id; every unit needs a non-empty id")

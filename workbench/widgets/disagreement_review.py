@@ -175,8 +175,8 @@ class DisagreementReview(anywidget.AnyWidget):
     ...     {"unit_id": "b", "thread_id": "t", "parent_id": "a", "text": "Not all of us!"}]))
     2
     >>> project.add_codebook(wb.Codebook.from_dict({"name": "demo", "codes": [
-    ...     {"name": "defensive", "definition": "Defends the profession."},
-    ...     {"name": "thanks", "definition": "Thanks the writer."}]}))
+    ...     {"name": "defensive", "label": "Defensive", "definition": "Defends the profession."},
+    ...     {"name": "thanks", "label": "Thanks", "definition": "Thanks the writer."}]}))
     1
     >>> for coder in ("alice", "bob"):
     ...     _ = project.add_coder(coder)
@@ -291,18 +291,10 @@ class DisagreementReview(anywidget.AnyWidget):
     # --- loading ---------------------------------------------------------------------------
     @staticmethod
     def _round_info(project: Project, round: str | int) -> dict[str, Any]:
-        rounds = project.rounds()
-        if isinstance(round, int) and not isinstance(round, bool) and "round_id" in rounds:
-            hit = rounds[rounds["round_id"] == round]
-        else:
-            hit = rounds[rounds["round"].astype(str) == str(round)]
-        if hit.empty:
-            names = rounds["round"].astype(str).tolist() if "round" in rounds else []
-            raise ValueError(f"round {round!r} does not exist; rounds: {names}")
-        row = hit.iloc[0].to_dict()
-        version = row.get("codebook_version")
-        row["codebook_version"] = None if _missing(version) else int(version)
-        return row
+        info = dict(project.round_info(round))
+        version = info.get("codebook_version")
+        info["codebook_version"] = None if _missing(version) else int(version)
+        return info
 
     def refresh(self) -> None:
         """Read the disagreements, the coders' codes and memos and the decisions again."""
@@ -316,16 +308,12 @@ class DisagreementReview(anywidget.AnyWidget):
             n = row.get("n_coders")
             if not _missing(n):
                 parts.append(f"{int(n)} coders")
+            sets = row.get("n_code_sets")
+            if not _missing(sets):
+                parts.append(f"{int(sets)} different sets of codes")
             contested = row.get("contested")
-            if not _missing(contested):
-                if isinstance(contested, float):
-                    parts.append(f"contested {contested:.2f}")
-                elif isinstance(contested, str):
-                    parts.append(f"contested: {contested}")
-                elif isinstance(contested, Iterable):
-                    parts.append("contested: " + ", ".join(_code_list(contested)))
-                else:
-                    parts.append(f"contested: {contested}")
+            if isinstance(contested, int | float) and not _missing(contested):
+                parts.append(f"disagreement {float(contested):.2f} (mean MASI distance: 0 same codes, 1 no code in common)")
             summary[str(row["unit_id"])] = " · ".join(parts)
         by_unit: dict[str, list[dict[str, Any]]] = {}
         for row in long.to_dict("records") if len(long) else []:

@@ -1,0 +1,430 @@
+"""The ``workbench`` command (workbench/cli.py): in-process through ``main`` and as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import cli
+from workbench.cli import COMMANDS, main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "data" / "examples"
+CODEBOOK = ROOT / "codebooks" / "response-types.yaml"
+BAD_CODEBOOK = ROOT / "tests" / "fixtures" / "codebook" / "several_problems.yaml"
+EXPECTED_UNITS = {
+    "essay_bridging_the_divide.txt": 1,
+    "twitter_unrolled_thread.txt": 13,
+    "wordpress_not_all_like_that.txt": 42,
+}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "project.db")
+
+
+@pytest.fixture
+def imported(db, capsys) -> str:
+    code, _, err = run(capsys, "--project", db, "import", *map(str, sorted(EXAMPLES.glob("*.txt"))))
+    assert code == 0, err
+    return db
+
+
+@pytest.fixture
+def coded(imported) -> str:
+    """The example threads coded by two coders who agree on most units (scripted, not real work)."""
+    with wb.open_project(imported) as project:
+        project.add_codebook(wb.Codebook.from_yaml(CODEBOOK), note="test")
+        units = project.units(codable=True)
+        ids = units["unit_id"].tolist()[:20]
+        for coder in ("alice", "bob"):
+            project.add_coder(coder)
+        for i, uid in enumerate(ids):
+            project.code(uid, ["validating" if i % 2 else "defensive"], coder="alice")
+            bob = "systemic-deflection" if i % 5 == 0 else ("validating" if i % 2 else "defensive")
+            project.code(uid, [bob], coder="bob")
+    return imported
+
+
+# --- the command as a process -----------------------------------------------------------------
+def test_console_script_help_runs_as_a_process():
+    exe = Path(sys.executable).with_name("workbench")
+    if not exe.exists():
+        pytest.skip(f"the console script is not installed beside {sys.executable} (pip install -e .)")
+    done = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for name in ("import", "codebook", "agreement", "export", "report", "app"):
+        assert name in done.stdout
+    assert "exit codes" in done.stdout
+
+
+def test_python_m_workbench_cli_exit_codes_cross_the_process_boundary(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([sys.executable, "-m", "workbench.cli", "codebook", "check", str(CODEBOOK)],
+                        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "ok (8 codes in 2 groups)" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "workbench", "codebook", "check", str(BAD_CODEBOOK)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert bad.returncode == 1
+    assert f"{BAD_CODEBOOK}:5: code 'validating', field 'definition': empty definition" in bad.stdout
+
+
+@pytest.mark.parametrize("command", [c.split() for c in COMMANDS] + [["codebook"]])
+def test_every_command_has_help(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert out.startswith(f"usage: workbench {' '.join(command)}")
+
+
+def test_usage_errors_exit_2(capsys):
+    assert run(capsys)[0] == 2  # no command
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2 and "invalid choice" in err
+    code, _, err = run(capsys, "agreement", "--measure", "nonsense")
+    assert code == 2 and "alpha" in err
+
+
+# --- import -----------------------------------------------------------------------------------
+def test_import_examples_counts(db, capsys):
+    files = sorted(EXAMPLES.glob("*.txt"))
+    code, out, err = run(capsys, "--project", db, "import", *map(str, files))
+    assert code == 0, err
+    for name, n in EXPECTED_UNITS.items():
+        assert re.search(rf"^{re.escape(name)} \([\w-]+\): {n} units read, {n} new, 0 record\(s\) rejected$", out, re.M)
+    assert "project " + db + ": 56 units in 3 thread(s)" in out
+    with wb.open_project(db) as project:
+        assert project.n_units() == 56
+        assert set(project.sources()["file_name"]) == set(EXPECTED_UNITS)
+    # importing again adds nothing and still succeeds
+    code, out, _ = run(capsys, "import", str(files[0]), "--project", db)
+    assert code == 0
+    assert "0 new (already in the project)" in out
+
+
+def test_import_reports_rejected_records_and_exits_1(tmp_path, db, capsys):
+    table = tmp_path / "comments.jsonl"
+    table.write_text(
+        '{"id": "1", "author": "A", "text": "first"}\n'
+        "{this is not json}\n"
+        '{"id": "2", "parent": "1", "author": "B", "text": "second"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "import", "--project", db, str(table))
+    assert code == 1, err
+    assert "2 units read, 2 new, 1 record(s) rejected" in out
+    assert re.search(r"rejected: comments\.jsonl, line 2.*", out)
+    # --strict: the file is refused as a whole, nothing added
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"id": "9", "author": "C", "text": "x"}\n{broken\n', encoding="utf-8")
+    code, out, err = run(capsys, "import", "--project", db, "--strict", str(other))
+    assert code == 1
+    assert "--strict: nothing was imported from other.jsonl" in err
+    with wb.open_project(db) as project:
+        assert "9" not in set(project.units()["unit_id"])
+
+
+def test_import_missing_or_unreadable_input_exits_2(tmp_path, db, capsys):
+    code, _, err = run(capsys, "import", "--project", db, str(tmp_path / "nope.txt"))
+    assert code == 2 and "no thread file at" in err
+    assert not Path(db).exists(), "a missing input must not create a project"
+    code, _, err = run(capsys, "import", "--project", db, str(tmp_path))
+    assert code == 2 and "is a folder" in err
+    weird = tmp_path / "weird.json"
+    weird.write_text('{"hello": "world"}', encoding="utf-8")
+    code, _, err = run(capsys, "import", "--project", db, str(weird))
+    assert code == 2 and "weird.json" in err and "not recognised" in err
+    code, _, err = run(capsys, "import", "--project", db, "--format", "myspace", str(weird))
+    assert code == 2 and "wordpress-text" in err
+
+
+def test_store_error_exits_3(tmp_path, capsys):
+    bogus = tmp_path / "not-a-database.db"
+    bogus.write_bytes(b"this is not SQLite" * 100)
+    code, _, err = run(capsys, "--project", str(bogus), "import", str(EXAMPLES / "essay_bridging_the_divide.txt"))
+    assert code == 3, err
+    assert "workbench: error:" in err
+
+
+def test_missing_project_exits_2(tmp_path, capsys):
+    code, _, err = run(capsys, "agreement", "--project", str(tmp_path / "none.db"))
+    assert code == 2 and "no project at" in err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_project_from_environment(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("WB_PROJECT", str(db))
+    code, out, _ = run(capsys, "import", str(EXAMPLES / "essay_bridging_the_divide.txt"))
+    assert code == 0 and db.exists()
+
+
+# --- codebook ---------------------------------------------------------------------------------
+def test_codebook_check_valid_and_invalid(capsys):
+    code, out, _ = run(capsys, "codebook", "check", str(CODEBOOK))
+    assert code == 0
+    assert out.strip() == f"{CODEBOOK}: ok (8 codes in 2 groups)"
+    code, out, _ = run(capsys, "codebook", "check", str(CODEBOOK), str(BAD_CODEBOOK))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert lines[1] == (f"{BAD_CODEBOOK}:5: code 'validating', field 'definition': empty definition: say what "
+                        "the code means, so that two coders apply it alike")
+    assert lines[2].startswith(f"{BAD_CODEBOOK}:9: code 'defensive', field 'color': invalid colour '#12345'")
+    assert lines[3] == f"{BAD_CODEBOOK}: 2 problem(s)"
+
+
+def test_codebook_check_yaml_syntax_error_and_missing_file(tmp_path, capsys):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ncodes:\n  - name: a\n    label: [unclosed\n", encoding="utf-8")
+    code, out, _ = run(capsys, "codebook", "check", str(broken))
+    assert code == 1 and str(broken) in out
+    code, _, err = run(capsys, "codebook", "check", str(tmp_path / "none.yaml"))
+    assert code == 2 and "no codebook file at" in err
+
+
+def _edited_codebook(tmp_path) -> Path:
+    text = CODEBOOK.read_text(encoding="utf-8").replace("label: Validating", "label: Believing", 1)
+    new = tmp_path / "new.yaml"
+    new.write_text(text, encoding="utf-8")
+    return new
+
+
+def test_codebook_diff_files(tmp_path, capsys):
+    new = _edited_codebook(tmp_path)
+    code, out, _ = run(capsys, "codebook", "diff", str(CODEBOOK), str(new))
+    assert code == 0
+    assert "changed: validating.label: 'Validating' -> 'Believing'" in out
+    code, out, _ = run(capsys, "codebook", "diff", "--exit-code", str(CODEBOOK), str(new))
+    assert code == 1
+    code, out, _ = run(capsys, "codebook", "diff", "--exit-code", str(CODEBOOK), str(CODEBOOK))
+    assert code == 0 and "no differences" in out
+    code, out, _ = run(capsys, "codebook", "diff", "--format", "csv", str(CODEBOOK), str(new))
+    assert out.splitlines()[0] == "code,change,field,old,new"
+    assert "validating,changed,label,Validating,Believing" in out
+
+
+def test_codebook_diff_project_versions(tmp_path, db, capsys):
+    with wb.open_project(db) as project:
+        project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+        project.add_codebook(wb.Codebook.from_yaml(_edited_codebook(tmp_path)))
+    code, out, _ = run(capsys, "codebook", "diff", "--project", db, "1", "2")
+    assert code == 0
+    assert "--- version 1" in out and "validating.label" in out
+    code, _, err = run(capsys, "codebook", "diff", "--project", db, "1", "7")
+    assert code == 2 and "no codebook version 7" in err
+
+
+@pytest.mark.parametrize("suffix, needle", [(".qdc", "<CodeBook"), (".md", "Validating"), (".html", "<table"),
+                                            (".yaml", "name: response-types")])
+def test_codebook_export_file(tmp_path, capsys, suffix, needle):
+    target = tmp_path / f"out{suffix}"
+    code, out, err = run(capsys, "codebook", "export", str(CODEBOOK), "-o", str(target))
+    assert code == 0, err
+    assert needle in target.read_text(encoding="utf-8")
+    assert f"wrote {target}" in out
+
+
+def test_codebook_export_round_trips_through_qdc(tmp_path, capsys):
+    target = tmp_path / "book.qdc"
+    assert run(capsys, "codebook", "export", str(CODEBOOK), "-o", str(target))[0] == 0
+    again = wb.Codebook.from_qdc(target)
+    assert again.names == wb.Codebook.from_yaml(CODEBOOK).names
+
+
+def test_codebook_export_version_and_errors(tmp_path, db, capsys):
+    with wb.open_project(db) as project:
+        project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    target = tmp_path / "v1.md"
+    code, _, err = run(capsys, "codebook", "export", "--project", db, "--version", "1", "-o", str(target))
+    assert code == 0, err
+    assert "Validating" in target.read_text(encoding="utf-8")
+    code, _, err = run(capsys, "codebook", "export", "--project", db, "--version", "latest", "-o", str(target))
+    assert code == 0, err
+    code, _, err = run(capsys, "codebook", "export", "--project", db, "--version", "3", "-o", str(target))
+    assert code == 2 and "no codebook version 3" in err
+    code, _, err = run(capsys, "codebook", "export", str(CODEBOOK), "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and ".qdc" in err
+    code, _, err = run(capsys, "codebook", "export", "-o", str(target))
+    assert code == 2 and "either a FILE or --version N" in err
+    code, _, err = run(capsys, "codebook", "export", str(BAD_CODEBOOK), "-o", str(target))
+    assert code == 1 and "empty definition" in err
+
+
+# --- agreement --------------------------------------------------------------------------------
+def test_agreement_two_coders(coded, capsys):
+    code, out, err = run(capsys, "agreement", "--project", coded, "--format", "csv", "--n-boot", "50")
+    assert code == 0, err
+    table = pd.read_csv(__import__("io").StringIO(out))
+    assert list(table.columns) == ["code", "measure", "value", "ci_low", "ci_high", "n_units", "n_coders",
+                                   "n_pairable", "interpretation"]
+    overall = table[table["code"] == "(overall)"].iloc[0]
+    assert overall["n_units"] == 20 and overall["n_pairable"] == 20 and overall["n_coders"] == 2
+    assert 0 < overall["value"] < 1  # they disagree on 4 of 20 units
+    assert overall["ci_low"] <= overall["value"] <= overall["ci_high"]
+    assert {"validating", "defensive", "systemic-deflection", "group:stance"} <= set(table["code"])
+    # the same figures as the Python API
+    with wb.open_project(coded) as project:
+        expected = project.agreement(n_boot=50)
+    assert overall["value"] == pytest.approx(expected.loc[expected["code"] == "(overall)", "value"].iloc[0])
+
+
+def test_agreement_formats_measures_and_threshold(coded, capsys):
+    code, out, _ = run(capsys, "agreement", "--project", coded, "--no-ci", "--measure", "alpha", "percent",
+                       "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["measure"] for r in rows} == {"alpha", "percent"}
+    code, out, _ = run(capsys, "agreement", "--project", coded, "--no-ci")
+    assert code == 0 and "(overall)" in out and "interpretation" in out
+    code, _, err = run(capsys, "agreement", "--project", coded, "--no-ci", "--fail-under", "0.99")
+    assert code == 1 and "below --fail-under 0.99" in err
+    assert run(capsys, "agreement", "--project", coded, "--no-ci", "--fail-under", "0.1")[0] == 0
+    code, _, err = run(capsys, "agreement", "--project", coded, "--round", "no-such-round")
+    assert code == 2 and "no-such-round" in err
+
+
+def test_agreement_without_codings_exits_1(imported, capsys):
+    code, _, err = run(capsys, "agreement", "--project", imported)
+    assert code == 1 and "no codings" in err
+
+
+# --- export -----------------------------------------------------------------------------------
+def test_export_csv_pseudonymised(coded, tmp_path, capsys):
+    target = tmp_path / "out" / "codings.csv"
+    key = tmp_path / "keys" / "study.key.json"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(target))
+    assert code == 2 and "--key KEYFILE" in err  # a raw project needs its key
+    code, out, err = run(capsys, "export", "--project", coded, "-o", str(target), "--key", str(key), "--new-key")
+    assert code == 0, err
+    assert key.exists() and "pseudonymised" in out
+    df = pd.read_csv(target, encoding="utf-8-sig")
+    assert "author" not in df.columns and "author_pseudonym" in df.columns
+    coded_rows = df.dropna(subset=["code"])
+    assert len(coded_rows) == 40 and set(coded_rows["coder"]) == {"alice", "bob"}
+    assert df["unit_id"].nunique() == 56
+    assert "crys_tom" not in set(df["author_pseudonym"].dropna())
+    # raw export: real names, with the key as proof
+    raw = tmp_path / "raw.csv"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(raw), "--raw")
+    assert code == 2 and "--key" in err
+    code, out, err = run(capsys, "export", "--project", coded, "-o", str(raw), "--raw", "--key", str(key))
+    assert code == 0, err
+    assert "crys_tom" in set(pd.read_csv(raw, encoding="utf-8-sig")["author"])
+
+
+def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
+    key = tmp_path / "k.json"
+    xlsx = tmp_path / "units.xlsx"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(xlsx), "--units-only", "--key", str(key),
+                       "--new-key")
+    assert code == 0, err
+    assert len(pd.read_excel(xlsx, sheet_name="units")) == 56
+    qdpx = tmp_path / "p.qdpx"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(qdpx), "--key", str(key))
+    assert code == 0, err
+    assert qdpx.stat().st_size > 0
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.pdf"), "--key", str(key))
+    assert code == 2 and ".qdpx" in err
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.csv"), "--key",
+                       str(tmp_path / "missing.json"))
+    assert code == 2 and "--new-key" in err
+
+
+# --- report and app ---------------------------------------------------------------------------
+def test_report_errors_are_clear(tmp_path, capsys):
+    code, _, err = run(capsys, "report", str(tmp_path / "none.ipynb"))
+    assert code == 2 and "no notebook at" in err
+    text = tmp_path / "notes.txt"
+    text.write_text("x")
+    code, _, err = run(capsys, "report", str(text))
+    assert code == 2 and "not a Jupyter notebook" in err
+
+
+def test_report_calls_publish(tmp_path, capsys, monkeypatch):
+    import types
+
+    calls = []
+
+    def publish(notebook, output):
+        calls.append((Path(notebook), Path(output)))
+        Path(output).write_text("<html></html>")
+        return Path(output)
+
+    fake = types.ModuleType("workbench.report.publish")
+    fake.publish = publish
+    monkeypatch.setitem(sys.modules, "workbench.report.publish", fake)
+    if "workbench.report" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "workbench.report", types.ModuleType("workbench.report"))
+    nb = tmp_path / "a.ipynb"
+    nb.write_text("{}")
+    code, out, err = run(capsys, "report", str(nb), "-o", str(tmp_path / "a.html"))
+    assert code == 0, err
+    assert calls == [(nb, tmp_path / "a.html")]
+    assert f"wrote {tmp_path / 'a.html'}" in out
+
+
+def test_report_without_publisher_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "workbench.report.publish", None)  # import fails
+    nb = tmp_path / "a.ipynb"
+    nb.write_text("{}")
+    code, _, err = run(capsys, "report", str(nb))
+    assert code == 2 and "publishing is not available" in err
+
+
+def test_app_dry_run_prints_the_voila_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    db = tmp_path / "p.db"
+    code, out, _ = run(capsys, "app", "--project", str(db), "--port", "9123", "--round", "pilot", "--dry-run")
+    assert code == 0
+    line = out.strip()
+    assert line.startswith(f"WB_PROJECT={db} WB_ROUND=pilot ")
+    assert "-m voila" in line and "notebooks/coder_app.ipynb" in line
+    assert "--port=9123" in line and "--Voila.ip=127.0.0.1" in line
+    assert not db.exists(), "a dry run touches nothing"
+    cmd, env = cli.app_command(cli.build_parser().parse_args(["app", "--project", str(db)]))
+    assert cmd[:3] == [sys.executable, "-m", "voila"] and env == {"WB_PROJECT": str(db)}
+    assert run(capsys, "app", "--port", "0", "--dry-run")[0] == 2
+
+
+# --- documentation ----------------------------------------------------------------------------
+def _readme_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## The workbench command\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "README.md has no '## The workbench command' section"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_documented_in_the_readme(command):
+    assert f"workbench {command}" in _readme_section(), f"README: document `workbench {command}`"
+
+
+def test_readme_documents_the_exit_codes():
+    section = _readme_section()
+    for code in ("0", "1", "2", "3"):
+        assert re.search(rf"^\|\s*{code}\s*\|", section, re.M), f"README: exit code {code} is not in the table"
+
+
+def test_commands_list_matches_the_parser():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    found = []
+    for name, p in sub.choices.items():
+        inner = [a for a in p._actions if getattr(a, "dest", None) == "codebook_command"]
+        found += [f"{name} {n}" for n in inner[0].choices] if inner else [name]
+    assert sorted(found) == sorted(COMMANDS)
