@@ -100,6 +100,7 @@ def pct(values_ms: list[float]) -> tuple[float, float]:
 
 def kernel_side(db: Path, actions: int, coder: str) -> dict:
     project = wb.open_project(db)
+    n_before = len(project.codings(coder=coder))
     t0 = time.perf_counter()
     panel = CodingPanel(project, coder=coder)
     opened = time.perf_counter() - t0
@@ -115,11 +116,11 @@ def kernel_side(db: Path, actions: int, coder: str) -> dict:
         toggle.append((b - a) * 1000)
         nxt.append((c - b) * 1000)
         both.append((c - a) * 1000)
-    n_coded = len(project.codings(coder=coder))
+    n_coded = len(project.codings(coder=coder)) - n_before
     panel.close()
     project.close()
     if n_coded != actions:
-        raise SystemExit(f"expected {actions} codings in the store, found {n_coded}")
+        raise SystemExit(f"expected {actions} new codings in the store, found {n_coded}")
     return {"open_s": opened, "toggle": pct(toggle), "next": pct(nxt), "code_to_next": pct(both), "n": actions}
 
 

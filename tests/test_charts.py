@@ -336,6 +336,11 @@ def test_codes_over_time(codings, units):
     (w,) = rows_where(rows, period="2024-09-02", code="defensive")
     assert w["n"] == 1 and w["n_coded"] == 4
     assert spec["encoding"]["x"]["type"] == "temporal" and spec["encoding"]["x"]["scale"]["type"] == "utc"
+    # one tick per period, on the period's first day (ms since the epoch, UTC)
+    assert spec["encoding"]["x"]["axis"]["values"] == [int(pd.Timestamp(p, tz="UTC").timestamp() * 1000) for p in periods]
+    # codes absent in a week are drawn at 0, so lines fall instead of skipping the week
+    (zero,) = rows_where(rows, period="2024-09-09", code="defensive")
+    assert (zero["n"], zero["share"]) == (0, 0.0)
     later = codings.assign(at=codings["at"].where(codings["coder"] == "alice", pd.Timestamp("2024-10-05 12:00", tz="UTC")))
     coded = data_of(charts.codes_over_time(later, freq="D", when="coded").to_dict())
     assert {r["period"] for r in coded} == {"2024-10-01", "2024-10-05"}

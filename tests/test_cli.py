@@ -284,11 +284,11 @@ def test_agreement_two_coders(coded, capsys):
 
 
 def test_agreement_formats_measures_and_threshold(coded, capsys):
-    code, out, _ = run(capsys, "agreement", "--project", coded, "--no-ci", "--measure", "alpha", "percent",
+    code, out, _ = run(capsys, "agreement", "--project", coded, "--no-ci", "--measure", "alpha", "percent_agreement",
                        "--format", "json")
     assert code == 0
     rows = json.loads(out)
-    assert {r["measure"] for r in rows} == {"alpha", "percent"}
+    assert {r["measure"] for r in rows} == {"alpha", "percent_agreement"}
     code, out, _ = run(capsys, "agreement", "--project", coded, "--no-ci")
     assert code == 0 and "(overall)" in out and "interpretation" in out
     code, _, err = run(capsys, "agreement", "--project", coded, "--no-ci", "--fail-under", "0.99")

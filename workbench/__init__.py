@@ -30,6 +30,19 @@ from .segment import segment
 
 __version__ = "0.1.0"
 
+_LAZY = ("charts", "report", "widgets")
+
+
+def __getattr__(name: str):
+    """Import the heavier submodules (altair, ipywidgets, nbconvert) on first use."""
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
 __all__ = [
     "Code",
     "CodeGroup",
@@ -54,6 +67,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "agreement",
+    "charts",
     "interchange",
     "load_threads",
     "make_units",
@@ -61,7 +75,9 @@ __all__ = [
     "privacy",
     "pseudonymise",
     "redact",
+    "report",
     "segment",
     "sniff_format",
+    "widgets",
     "validate_units",
 ]

@@ -394,6 +394,11 @@ class Rounds:
                     "overlap": overlap,
                     "population": len(ids),
                     "population_sha256": _population_digest(ids),
+                    "codable": len(ids) if not excluded else int(
+                        conn.execute(
+                            sa.select(sa.func.count()).select_from(T.units).where(T.units.c.codable == sa.true())
+                        ).scalar()
+                    ),
                 }
                 if units is not None:
                     picked = self._explicit_units(conn, units)
@@ -551,8 +556,9 @@ class Rounds:
     def round_info(self, round: str | int) -> dict[str, Any]:
         """One round's record as a dict.
 
-        Keys: ``round, round_id, status, codebook_version, n_units, n_population,
-        coders`` (a list), ``overlap, n_overlap, stratify, seed, method, exclude,
+        Keys: ``round, round_id, status, codebook_version, n_units, n_population`` (the
+        codable units sampled from), ``n_codable`` (all codable units then, including
+        those of excluded rounds), ``coders`` (a list), ``overlap, n_overlap, stratify, seed, method, exclude,
         sample`` (the recorded specification, a dict), ``created_at, closed_at``.
         """
         with self.engine.connect() as conn:
@@ -586,6 +592,7 @@ class Rounds:
             "codebook_version": rnd["codebook_version"],
             "n_units": n_units,
             "n_population": spec.get("population"),
+            "n_codable": spec.get("codable", spec.get("population")),
             "coders": coders,
             "overlap": spec.get("overlap", 1.0),
             "n_overlap": spec.get("n_overlap", n_units),
@@ -846,7 +853,9 @@ class Rounds:
             for c, s in r["_sets"].items():
                 memo = memo_of.get((r["unit_id"], c)) or coding_memo.get((r["unit_id"], c))
                 out.append((r["unit_id"], labels.get(c, c), _joined(s), memo, r["contested"]))
-        return pd.DataFrame.from_records(out, columns=cols)
+        df = pd.DataFrame.from_records(out, columns=cols)
+        df["memo"] = pd.Series([row[3] for row in out], dtype=object)  # None, not NaN, for no memo
+        return df
 
     # --- adjudication ---------------------------------------------------------------------
     def adjudicate(

@@ -808,7 +808,8 @@ def codes_by_depth(
     Returns
     -------
     alt.Chart
-        Data columns: ``depth, code, n, n_units, n_coded, share``.
+        Data columns: ``depth, code, n, n_units, n_coded, share``; a code absent at a
+        depth has a row with ``n = 0``.
 
     Examples
     --------
@@ -947,7 +948,19 @@ def _codes_over_time(codings, units, *, freq, when, coder, show, max_periods, co
     agg = agg.sort_values(["period", "code"]).reset_index(drop=True)
     agg["code"] = _esc_series(agg["code"].astype(str))
     agg["period"] = pd.to_datetime(agg["period"]).dt.strftime("%Y-%m-%d")
-    x = alt.X("period:T", title=f"{_FREQS[freq]} period ({'posted' if when == 'posted' else 'coded'}, UTC)", scale=alt.Scale(type="utc"))
+    # Ticks on the periods themselves (at most 12), labelled to suit the frequency.
+    starts = sorted(pd.unique(agg["period"]))
+    step = max(1, math.ceil(len(starts) / 12))
+    ticks = [int(pd.Timestamp(d, tz="UTC").timestamp() * 1000) for d in starts[::step]]
+    label = {"D": "%d %b", "W": "%d %b", "M": "%b %Y", "Q": "%b %Y", "Y": "%Y"}[freq]
+    x = alt.X(
+        "period:T",
+        title=f"{_FREQS[freq]} period ({'posted' if when == 'posted' else 'coded'}, UTC; weeks start on Monday)"
+        if freq == "W"
+        else f"{_FREQS[freq]} period ({'posted' if when == 'posted' else 'coded'}, UTC)",
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(values=ticks, format=label, labelAngle=-40) if ticks else alt.Axis(format=label),
+    )
     chart = _share_line(
         agg, x, order, codebook, show, "period",
         [alt.Tooltip("period:T", title="period from", format="%Y-%m-%d", formatType="utc")],
@@ -1541,16 +1554,19 @@ def agreement_trend(
         alt.Tooltip("n_units:Q", title="units"),
         alt.Tooltip("interpretation:N"),
     ]
+    # Codes side by side within each round, so their CI bars do not hide each other.
+    offset = alt.XOffset("code:N", sort=code_order, scale=alt.Scale(paddingInner=0.2))
     bars = alt.Chart(df).mark_rule(strokeWidth=1.5).encode(
-        x=x, y=alt.Y("ci_low:Q", scale=y_scale, title="agreement"), y2="ci_high:Q", color=color, opacity=opacity, tooltip=tooltip
+        x=x, xOffset=offset, y=alt.Y("ci_low:Q", scale=y_scale, title="agreement"), y2="ci_high:Q",
+        color=color, opacity=opacity, tooltip=tooltip,
     )
     lines = (
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(filled=True, size=60))
-        .encode(x=x, y=alt.Y("value:Q", scale=y_scale, title="agreement"), color=color, opacity=opacity, tooltip=tooltip)
+        .encode(x=x, xOffset=offset, y=alt.Y("value:Q", scale=y_scale, title="agreement"), color=color, opacity=opacity, tooltip=tooltip)
         .add_params(pick)
     )
-    return alt.layer(*_reference_rules(lo_hi, "y"), bars, lines).properties(title="Agreement across rounds", width=alt.Step(90), height=260)
+    return alt.layer(*_reference_rules(lo_hi, "y"), bars, lines).properties(title="Agreement across rounds", width=max(240, 120 * len(rounds)), height=260)
 
 
 def coincidence_heatmap(matrix: pd.DataFrame, *, title: str = "Coincidences") -> alt.LayerChart:

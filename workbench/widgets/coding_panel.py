@@ -19,7 +19,6 @@ import datetime as dt
 import pathlib
 import re
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -323,6 +322,8 @@ class CodingPanel(anywidget.AnyWidget):
         )
         if break_minutes is None:
             break_minutes = float(project.get_setting("break_minutes", 0) or 0)
+        if isinstance(break_minutes, bool) or not isinstance(break_minutes, (int, float)):
+            raise TypeError(f"break_minutes is a number of minutes (0 for no reminder), not {break_minutes!r}")
         if break_minutes < 0:
             raise ValueError(f"break_minutes must be 0 (off) or a number of minutes, not {break_minutes!r}")
 

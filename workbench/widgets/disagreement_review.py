@@ -136,7 +136,9 @@ class DisagreementReview(anywidget.AnyWidget):
         same for every unit of the review) so that who coded what does not sway the
         decision. Coder names are then never sent to the page.
     codes : list of str, optional
-        Only disagreements about these codes (e.g. one exclusive group).
+        Only the units whose coders disagree about these codes (e.g. one exclusive
+        group). Each coder's codes are still shown in full, since a decision sets all
+        the unit's gold codes.
     preselect : {"agreed", "none"}
         What is selected when an undecided unit is shown: the codes every coder applied
         (``"agreed"``, the default: only the contested codes remain to decide) or nothing.
@@ -300,7 +302,8 @@ class DisagreementReview(anywidget.AnyWidget):
         """Read the disagreements, the coders' codes and memos and the decisions again."""
         kw: dict[str, Any] = {} if self.only_codes is None else {"codes": self.only_codes}
         wide = self.project.round_disagreements(self.round, **kw)
-        long = self.project.round_disagreements(self.round, long=True, **kw)
+        # every code of each coder, also with a filter: a decision sets the unit's whole gold set
+        long = self.project.round_disagreements(self.round, long=True)
         queue = [str(u) for u in wide["unit_id"]] if len(wide) else []
         summary = {}
         for row in wide.to_dict("records") if len(wide) else []:
