@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  toggle (commit + saved)        median {k['toggle'][0]:6.1f} ms   p95 {k['toggle'][1]:6.1f} ms")
     print(f"  next unit rendered             median {k['next'][0]:6.1f} ms   p95 {k['next'][1]:6.1f} ms")
     print(f"  code action -> next unit       median {k['code_to_next'][0]:6.1f} ms   p95 {k['code_to_next'][1]:6.1f} ms   (target p95 < 30 ms)")
+    if not hasattr(wb.Project, "unit_codes"):
+        print("  (the store has no Project.unit_codes: the panel reads a unit's codes with Project.codings)")
     result = {"units": args.units, "kernel": k}
     if not args.no_browser:
         b = browser_side(db, args.actions, "bob", work)

@@ -428,3 +428,35 @@ def test_commands_list_matches_the_parser():
         inner = [a for a in p._actions if getattr(a, "dest", None) == "codebook_command"]
         found += [f"{name} {n}" for n in inner[0].choices] if inner else [name]
     assert sorted(found) == sorted(COMMANDS)
+
+
+def test_report_maps_publish_errors_to_exit_1(tmp_path, capsys, monkeypatch):
+    import types
+
+    class PublishError(Exception):
+        pass
+
+    def publish(notebook, output, **options):
+        raise PublishError("name 'Sam' in cell 3")
+
+    fake = types.ModuleType("workbench.report.publish")
+    fake.publish = publish
+    monkeypatch.setitem(sys.modules, "workbench.report.publish", fake)
+    nb = tmp_path / "a.ipynb"
+    nb.write_text("{}")
+    code, _, err = run(capsys, "report", str(nb))
+    assert code == 1 and "name 'Sam' in cell 3" in err and "nothing was written" in err
+    code, _, err = run(capsys, "report", str(nb), "--raw")
+    assert code == 2 and "--key KEYFILE" in err
+
+
+def test_report_publishes_a_notebook_for_real(tmp_path, capsys):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("workbench.report.publish")
+    nb = tmp_path / "findings.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Findings")]), nb)
+    code, _, err = run(capsys, "report", str(nb), "--no-execute")
+    assert code == 2 and "--protect-project" in err
+    code, out, err = run(capsys, "report", str(nb), "-o", str(tmp_path / "f.html"))
+    assert code == 0, err
+    assert "Findings" in (tmp_path / "f.html").read_text(encoding="utf-8")

@@ -213,11 +213,15 @@ def test_next_previous_next_uncoded_and_jump(ready):
 
 def test_jump_to_unknown_or_uncodable_unit_says_so(ready):
     panel = CodingPanel(ready, coder="alice")
+    send(panel, type="toggle", code="gratitude")
     send(panel, type="jump", unit_id="nope")
-    assert panel.status == "error" and "no unit 'nope'" in panel.error
+    assert "no unit 'nope'" in panel.error and not panel.error.startswith("Not saved")
+    assert panel.status == "saved" and panel.pending == {}  # nothing was refused by the store
     assert panel.unit["unit_id"] == "t1:0"
     send(panel, type="jump", unit_id="t1:3")
     assert "not in alice's queue" in panel.error
+    send(panel, type="next")  # moving on clears the message
+    assert panel.error == "" and panel.unit["unit_id"] == "t1:1"
 
 
 def test_filters_by_thread_and_uncoded(ready):
@@ -270,6 +274,8 @@ def test_store_refusal_is_shown_and_input_kept_then_retry(ready):
     assert panel.saved_seq == 0 and panel.applied == []
     assert panel.pending == {"type": "toggle", "code": "defensive"}
     assert store_codes(ready, "t1:0") == set() and ready.history().empty
+    send(panel, type="toggle", code="defensive")  # still refused: still reported, still kept
+    assert panel.status == "error" and panel.pending["code"] == "defensive" and panel.error_seq == 2
     allow(ready, "coding_events")
     send(panel, type="retry")
     assert store_codes(ready, "t1:0") == {"defensive"}
@@ -310,7 +316,9 @@ def test_read_only_database_file_is_refused(tmp_path, demo_units, demo_codebook)
 
 # --- blind coding in a round -----------------------------------------------------------------
 def _round(project, name, coders, units):
-    # The Rounds API is being written; this sets a round up in the tables it will use.
+    if hasattr(project, "new_round"):
+        return project.new_round(name, coders=coders, units=units, seed=1)
+    # before the Rounds API: set the round up in the tables it uses
     with project.engine.begin() as conn:
         rid = conn.execute(
             T.rounds.insert()
@@ -326,18 +334,20 @@ def _round(project, name, coders, units):
 
 def test_blind_coding_in_a_round_shows_only_own_codes(ready):
     r = _round(ready, "pilot", ["alice", "bob"], ["t2:1", "t1:1"])
-    ready.code("t2:1", ["defensive"], coder="bob", round=r)
-    ready.code("t1:2", ["gratitude"], coder="alice")  # outside the round
+    first, second = ready.queue("alice", round=r)
+    assert {first, second} == {"t2:1", "t1:1"}
+    ready.code(first, ["defensive"], coder="bob", round=r)
+    ready.code(second, ["gratitude"], coder="alice")  # outside the round
     panel = CodingPanel(ready, coder="alice", round=r)
-    assert (panel.unit["unit_id"], panel.total, panel.coded) == ("t2:1", 2, 0)
+    assert (panel.unit["unit_id"], panel.total, panel.coded) == (first, 2, 0)
     assert panel.applied == []  # bob's code is not visible
     assert panel.code_counts["defensive"] == 0 and panel.code_counts["gratitude"] == 0
     send(panel, type="toggle", code="validating")
-    assert store_codes(ready, "t2:1", "alice", r) == {"validating"}
-    assert store_codes(ready, "t2:1", "bob", r) == {"defensive"}
-    assert panel.applied == ["validating"]
+    assert store_codes(ready, first, "alice", r) == {"validating"}
+    assert store_codes(ready, first, "bob", r) == {"defensive"}
+    assert panel.applied == ["validating"] and panel.coded == 1
     send(panel, type="next")
-    assert panel.unit["unit_id"] == "t1:1"
+    assert panel.unit["unit_id"] == second and panel.applied == []  # the code outside the round is not shown
     send(panel, type="jump", unit_id="t1:2")
     assert "not in alice's queue" in panel.error
 

@@ -622,17 +622,11 @@ def alpha_bootstrap(parts: AlphaParts, n_coders: int, n_boot: int, rng: np.rando
     d_sum = draws @ d
     out = 1.0 - d_sum / (m_pairs * parts.d_e)
     out = np.maximum(out, -1.0)
-    perfect = d_sum == 0
-    diag = np.diag(o)
-    nzero = int((diag > 0).sum())
-    if nzero == 1:
-        out[perfect] = 0.0
-    elif perfect.any():
-        # samples drawn from a single diagonal cell have no variation: alpha is 0/0 there;
-        # KALPHA sets the expected number of such samples to 0 instead of 1.
-        nx = int(round(n_boot * float(((diag / n) ** m_pairs).sum())))
-        hits = np.flatnonzero(perfect)[:nx]
-        out[hits] = 0.0
+    # A resample whose pairs all fall in one diagonal cell holds a single value: alpha is
+    # 0/0 there. Following KALPHA, such resamples count as alpha = 0. They are found
+    # from the draws themselves.
+    single_value = (d_sum == 0) & (draws.max(axis=1) == m_pairs)
+    out[single_value] = 0.0
     return out
 
 

@@ -89,6 +89,14 @@ def _ts(value: Any) -> pd.Timestamp | None:
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
+def _none_for_nan(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Missing values of text columns as None (pandas turns None into NaN when building frames)."""
+    for c in columns:
+        df[c] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in df[c]],
+                          index=df.index, dtype=object)
+    return df
+
+
 def _joined(codes: Iterable[str]) -> str:
     return ", ".join(sorted(set(codes)))
 
@@ -835,6 +843,7 @@ class Rounds:
         cols = ["unit_id", "n_coders", "n_assigned", "n_code_sets", "contested", "adjudicated", "codes_by_coder"]
         cols += [f"codes:{labels[c]}" for c in coders]
         df = pd.DataFrame.from_records([{k: r.get(k) for k in cols} for r in rows], columns=cols)
+        df = _none_for_nan(df, [c for c in cols if c.startswith("codes:")])
         return df.astype({"n_coders": "int64", "n_assigned": "int64", "n_code_sets": "int64",
                           "contested": "float64", "adjudicated": "bool"})
 
@@ -853,9 +862,7 @@ class Rounds:
             for c, s in r["_sets"].items():
                 memo = memo_of.get((r["unit_id"], c)) or coding_memo.get((r["unit_id"], c))
                 out.append((r["unit_id"], labels.get(c, c), _joined(s), memo, r["contested"]))
-        df = pd.DataFrame.from_records(out, columns=cols)
-        df["memo"] = pd.Series([row[3] for row in out], dtype=object)  # None, not NaN, for no memo
-        return df
+        return _none_for_nan(pd.DataFrame.from_records(out, columns=cols), ["memo"])
 
     # --- adjudication ---------------------------------------------------------------------
     def adjudicate(
@@ -1025,7 +1032,7 @@ class Rounds:
         df["codebook_version"] = df["codebook_version"].astype("Int64")
         df["adjudication_id"] = df["adjudication_id"].astype("int64")
         df["n_codes"] = df["n_codes"].astype("int64")
-        return df[self._DECISION_COLUMNS].reset_index(drop=True)
+        return _none_for_nan(df[self._DECISION_COLUMNS].reset_index(drop=True), ["reason", "proposal"])
 
     def gold(self, round: str | int | None = None) -> pd.DataFrame:
         """The gold set: the current adjudicated codes, long.
@@ -1052,7 +1059,7 @@ class Rounds:
             df = dec.assign(code=pd.Series(dtype=object))[cols]
         df["codebook_version"] = df["codebook_version"].astype("Int64")
         df["at"] = _utc(df["at"])
-        return df.reset_index(drop=True)
+        return _none_for_nan(df.reset_index(drop=True), ["code", "reason"])
 
     def proposals(self, round: str | int | None = None) -> pd.DataFrame:
         """Discussion notes attached to proposed codebook changes, oldest first.

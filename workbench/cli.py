@@ -19,8 +19,9 @@ Commands
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
 ``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
     Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
-``workbench report NOTEBOOK [-o OUT.html]``
-    Run a notebook and publish it as a standalone HTML report.
+``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE]``
+    Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
+    exit 1 (and nothing written) when a cell fails or a name would leak.
 ``workbench app [--port N] [--round R] [--dry-run]``
     Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project.
 
@@ -32,7 +33,8 @@ Exit codes
 ===  ==========================================================================
 0    success
 1    the work found problems: an invalid codebook, records rejected on import,
-     agreement below ``--fail-under``, codebooks that differ with ``--exit-code``
+     agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
+     a report that failed its checks (a failing cell, a name that would leak)
 2    usage error, bad input, missing file or project, a missing pseudonym key
 3    store error: the project database cannot be opened, read or written
 4    an unexpected error (a bug in the workbench: please report the traceback)
@@ -56,7 +58,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import shutil
@@ -534,6 +535,8 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
     notebook = _existing_file(args.notebook, "notebook")
     if notebook.suffix != ".ipynb":
         raise CommandError(f"{args.notebook} is not a Jupyter notebook (.ipynb)")
+    if args.raw and args.key is None:
+        raise CommandError("--raw publishes real names and needs the pseudonym key as proof: add --key KEYFILE")
     try:
         from .report.publish import publish
     except ImportError as exc:
@@ -541,11 +544,43 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
             f"publishing is not available in this installation ({exc}); "
             "reinstall the workbench with: pip install -e .", EXIT_USAGE
         ) from exc
+    from .privacy import PrivacyError
+
     output = Path(args.output).expanduser() if args.output else notebook.with_suffix(".html")
+    options: dict[str, Any] = {}
+    if args.key is not None:
+        options["key"] = args.key
+    if args.raw:
+        options["pseudonymise"] = False
+    if args.no_execute:
+        if not args.protect_project:
+            raise CommandError("--no-execute cannot see which data the notebook used: add --protect-project "
+                               "(with --project PATH) to name the data whose authors must not appear")
+        options["execute"] = False
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    if args.protect_project:
+        url = _project_url(args)
+        if not _is_url(url) and not Path(url).exists():
+            raise CommandError(f"no project at {url} (--protect-project protects the names in a project's units)")
+        options["project"] = url
+    out.note(f"running {notebook} and publishing it ...")
     try:
-        written = publish(notebook, output)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            written = publish(notebook, output, **options)
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                out.note(f"workbench: warning: {str(w.message).replace('pass key=', 'pass --key KEYFILE')}")
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from exc
+    except PrivacyError as exc:
+        raise CommandError(str(exc)) from exc
+    except Exception as exc:
+        if type(exc).__name__ == "PublishError":  # a failing cell or a name that would leak
+            out.error(f"{exc}\nnothing was written")
+            return EXIT_PROBLEMS
+        raise
     out.print(f"wrote {written or output}")
     return EXIT_OK
 
@@ -720,6 +755,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a notebook top to bottom and publish it as a standalone, offline HTML report.")
     p.add_argument("notebook", metavar="NOTEBOOK", help="a .ipynb file, e.g. notebooks/02_reliability.ipynb")
     p.add_argument("-o", "--output", metavar="OUT.html", help="default: the notebook's name with .html")
+    p.add_argument("--key", metavar="KEYFILE",
+                   help="the study's pseudonym key, so the report's pseudonyms match other exports "
+                        "(created when the file does not exist)")
+    p.add_argument("--raw", action="store_true", help="publish real names (needs --key as proof)")
+    p.add_argument("--no-execute", action="store_true", help="publish the saved outputs without running the notebook")
+    p.add_argument("--timeout", type=int, metavar="SECONDS", help="seconds one cell may run (default: 600)")
+    p.add_argument("--protect-project", action="store_true",
+                   help="also protect the names in the units of the project (--project)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,

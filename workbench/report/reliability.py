@@ -426,8 +426,10 @@ def _paragraph(f: dict[str, Any], codebook: Any, info: dict | None) -> str:
             f"all {number_words(n)} codable units" if not f["exclude"]
             else f"the {number_words(n)} codable units not coded in earlier rounds ({f['percent']} of {number_words(total)})"
         )
-    else:
+    elif f["method"] == "explicit":
         units = f"{number_words(n)} selected units ({f['percent']} of {number_words(total)} codable units)"
+    else:
+        units = f"{number_words(n)} of {number_words(total)} codable units ({f['percent']})"
     cb = ""
     if f["codebook_version"] is not None:
         title = (codebook.title or codebook.name) if codebook is not None else None

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import traitlets as t
 
 from ..codebook import Code, Codebook
-from ..errors import UnknownUnitError, WorkbenchError
+from ..errors import StoreError, UnknownUnitError, WorkbenchError
 from ..project import Project
 
 __all__ = ["CodingPanel", "NAVIGATION_KEYS", "DEFAULT_CONTENT_WARNINGS"]
@@ -62,6 +62,8 @@ _EXCERPT_CHARS = 280
 _EAGER_THREADS = 100_000  # queues up to this size list their threads when the panel opens
 _COLOR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 _STORE_ERRORS = (WorkbenchError, sa.exc.SQLAlchemyError, OSError)
+_REFUSALS = (StoreError, sa.exc.SQLAlchemyError, OSError)
+_WRITES = ("toggle", "memo", "flag", "undo")
 _monotonic = time.monotonic
 
 
@@ -190,7 +192,8 @@ class CodingPanel(anywidget.AnyWidget):
         only their own codes (blind coding). Outside a round the queue is every codable
         unit in import order.
     codebook_version : int, optional
-        The codebook version whose codes are shown; the newest by default.
+        The codebook version whose codes are shown: by default the round's version, or
+        outside a round the newest.
     content_warnings : iterable of str, optional
         Extra content-warning terms, added to the codebook's ``content_warnings`` and the
         project's ``content_warnings`` setting. When none of the three lists any term,
@@ -309,6 +312,8 @@ class CodingPanel(anywidget.AnyWidget):
             )
         self.project = project
         self.round = round
+        if codebook_version is None and round is not None and hasattr(project, "round_info"):
+            codebook_version = project.round_info(round).get("codebook_version")  # the round's pinned version
         self.codebook = project.codebook(codebook_version)
         _check_shortcuts(self.codebook)
         terms = list(self.codebook.content_warnings) + list(project.get_setting("content_warnings", []) or [])
@@ -551,7 +556,11 @@ class CodingPanel(anywidget.AnyWidget):
             self.memo = self.memo_saved = self._memos.get(unit_id, "")
             self.flagged = unit_id in self._flags
             self.position, self.total = index + 1, len(items)
+            # a new unit on screen: an earlier refusal (already reported) is no longer pending
             self.pending = {}
+            self.error = ""
+            if self.status == "error":
+                self.status = "idle"
 
     def _reshow(self) -> None:
         self._show(self._pos, keep_warning=True)
@@ -566,10 +575,14 @@ class CodingPanel(anywidget.AnyWidget):
 
     def _failed(self, action: Mapping[str, Any], exc: BaseException) -> None:
         msg = str(exc) or type(exc).__name__
-        self.error = f"Not saved: {msg}"
-        self.status = "error"
+        refused = isinstance(exc, _REFUSALS) or action.get("type") in _WRITES
+        if refused:  # the store did not record it: say so, and keep the action for a retry
+            self.error = f"Not saved: {msg}"
+            self.status = "error"
+            self.pending = dict(action)
+        else:  # a request the panel cannot follow (e.g. a unit id not in the queue)
+            self.error = msg
         self.error_seq += 1
-        self.pending = dict(action)
 
     def _set_codes(self, unit_id: str, before: list[str], after: list[str]) -> list[str]:
         """Make the coder's codes on ``unit_id`` go from ``before`` to ``after``; returns

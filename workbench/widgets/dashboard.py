@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import altair as alt
@@ -146,6 +146,9 @@ class ReliabilityDashboard(W.VBox):
         Seed of the bootstrap (the same seed gives the same intervals).
     codebook_version : int, optional
         The codebook whose groups and order are used; the newest by default.
+    render : bool
+        Draw the charts on screen (SVG). ``False`` builds only the controls, for working
+        with :meth:`charts` and the tables in code.
 
     Attributes
     ----------
@@ -175,8 +178,8 @@ class ReliabilityDashboard(W.VBox):
     >>> dash.round_picker.value, sorted(dash.charts())
     ('pilot', ['agreement', 'coders', 'coincidence', 'rates', 'trend'])
     >>> dash.report()[["code", "value", "n_pairable"]].round(3).values.tolist()
-    [['(overall)', 0.533, 4], ['blame', 0.533, 4], ['thanks', 0.533, 4]]
-    >>> dash.coder_matrix().round(3).loc["al", "bo"]
+    [['(overall)', 0.533, 4], ['thanks', 0.533, 4], ['blame', 0.533, 4]]
+    >>> round(float(dash.coder_matrix().loc["al", "bo"]), 3)
     0.533
     >>> project.close()
     """

@@ -226,6 +226,11 @@ function render({ model, el }) {
     record.disabled = noUnit;
   }
 
+  function label(name) {
+    const c = (model.get("codes") || []).find((x) => x.name === name);
+    return c ? c.label : name;
+  }
+
   function renderDecision() {
     const d = model.get("decision") || {};
     decisionNote.replaceChildren();
@@ -233,7 +238,7 @@ function render({ model, el }) {
     if (!d.decided_by) return;
     decisionNote.append(
       h("span", "wb-adj-decision-label", "Decided by " + d.decided_by + (d.at ? " (" + d.at + ")" : "") + ": "),
-      h("span", "wb-adj-decision-codes", (d.codes || []).join(", ") || "no code"),
+      h("span", "wb-adj-decision-codes", (d.codes || []).map(label).join(", ") || "no code applies"),
     );
   }
 
