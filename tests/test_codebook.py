@@ -20,7 +20,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "codebook"
 #: Unit-id prefixes of the seed threads (as wb.load_threads names them) and their files.
 SEED_FILES = {
     "wp:but-were-not-all-like-that-": "wordpress_not_all_like_that.txt",
-    "x-unrolled:crys_tom-": "twitter_unrolled_thread.txt",
+    "x-unrolled:": "twitter_unrolled_thread.txt",
     "post:bridging-the-patient-professional-divide-": "essay_bridging_the_divide.txt",
 }
 

@@ -593,3 +593,28 @@ def test_raw_view_of_a_pseudonymised_project_reidentifies_authors(project, demo_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert P.export_view(project).units["author"].isin(key.pseudonyms() | {""}).all()
+
+
+# --- end to end through the real ingester: nothing identifying anywhere in an export ---------
+def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, tmp_path):
+    from workbench.interchange import export_codings
+
+    authors, handles, parts = _people_to_hide(examples)
+    project = wb.open_project(tmp_path / "p.db")
+    try:
+        for name in ("wordpress_not_all_like_that.txt", "twitter_unrolled_thread.txt"):
+            project.add_units(wb.load_threads(examples / name))
+        project.add_codebook(wb.Codebook.from_yaml(examples.parent.parent / "codebooks" / "response-types.yaml"))
+        project.add_coder("alice")
+        first = project.queue("alice")[:3]
+        for unit in first:
+            project.code(unit, ["validating"], coder="alice")
+        key = PseudonymKey()
+        key.save(tmp_path / "keys" / "k.json")
+        path = export_codings(project, tmp_path / "out" / "codings.csv", key=key)
+        exported = path.read_text(encoding="utf-8-sig")
+    finally:
+        project.close()
+    leaked = [p for p in [*authors, *handles, *parts] if _present(p, exported)]
+    assert not leaked, f"identifying names left in the export: {leaked}"
+    assert all(u in exported for u in first)  # ids are exported, and hold no handle

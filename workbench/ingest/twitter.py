@@ -310,7 +310,8 @@ def read_x_unrolled(ctx: Context, *, author: str | None = None, thread_id: str |
         raise ctx.error("no tweets found; expected one tweet per line, optionally numbered '1/ ...'")
     first_text = next(t for _, t, _ in tweets)
     digest = hashlib.sha256(first_text.encode("utf-8")).hexdigest()[:8]
-    tid = thread_id or f"x-unrolled:{(handle or slug(ctx.path.stem)).lower()}-{digest}"
+    # the id holds no handle: ids travel into pseudonymised exports
+    tid = thread_id or f"x-unrolled:{digest}"
     records: list[dict[str, Any]] = []
     expected = 1
     prev: str | None = None

@@ -15,8 +15,13 @@ JavaScript: the trend chart is rendered to SVG by vl-convert and inlined):
 
 Thread text and author names never appear unless ``include_text=True``: the report
 names no unit or thread (their ids can hold user handles), leaves the codebook's anchor
-examples (quotes from threads) out, and leaves out adjudication reasons and proposals
-(which may quote threads). Coder names are not printed either. Everything that reaches
+examples and near misses (quotes from threads) out, and leaves out adjudication reasons
+and proposals (which may quote threads). Coder names are not printed either. The
+appendix prints the codebook's definitions and apply / do-not-apply rules as their
+authors wrote them: a rule that quotes a post is the authors' choice. With
+``include_text=True`` the report adds the text of the disputed units, their ids and the
+anchor examples as stored (the author column is still never printed, but texts and ids
+can name people: pseudonymise the project before publishing). Everything that reaches
 the HTML is escaped.
 """
 
@@ -255,9 +260,10 @@ def reliability(
         ``reliability-<round>``) or a file stem; writes ``NAME.html``, ``NAME.md`` and,
         when the chart could be rendered, ``NAME-trend.svg`` (linked from the Markdown).
     include_text : bool
-        Add thread text: the codebook's anchor examples and a list of the adjudicated
-        units with their text, each coder's codes and the decision's reason. Author
-        names never appear.
+        Add thread text: the codebook's anchor examples and a list of the disputed units
+        with their ids and text, each coder's codes and the decision, its reason and
+        proposal. The author column is never printed, but texts and unit ids can name
+        people: pseudonymise the project first (:func:`workbench.pseudonymise`).
     n_boot : int
         Bootstrap resamples of the 95% intervals (as :meth:`Project.agreement`).
     seed : int or None
@@ -286,7 +292,7 @@ def reliability(
     >>> report = reliability(project, "round 1", n_boot=200)
     >>> print(report.paragraph.split(". ")[0])
     Two coders independently coded 20 of 40 codable units (50%; a simple random sample, seed 1) using version 1 of the codebook “demo”
-    >>> report.figures["alpha"] == project.agreement("round 1", n_boot=200)["value"].iloc[0]
+    >>> bool(report.figures["alpha"] == project.agreement("round 1", n_boot=200)["value"].iloc[0])
     True
     >>> project.close()
     """
@@ -525,6 +531,7 @@ def _adjudicated(project: Any, info: dict) -> pd.DataFrame:
     rows = []
     for r in dis.to_dict("records"):
         d = dec_by.get(r["unit_id"], {})
+        d = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
         rows.append(
             {
                 "unit_id": r["unit_id"],
@@ -535,7 +542,8 @@ def _adjudicated(project: Any, info: dict) -> pd.DataFrame:
                 "proposal": d.get("proposal", None),
             }
         )
-    return pd.DataFrame.from_records(rows, columns=["unit_id", "text", "codes_by_coder", "decision", "reason", "proposal"])
+    cols = ["unit_id", "text", "codes_by_coder", "decision", "reason", "proposal"]
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in cols}, columns=cols)
 
 
 # --- chart --------------------------------------------------------------------------------
