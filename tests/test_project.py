@@ -249,3 +249,15 @@ def test_store_error_when_the_database_refuses(project, demo_units, demo_codeboo
     with pytest.raises(wb.StoreError, match="disk says no"):
         project.code("t1:1", "defensive", coder="alice")
     assert project.codings().empty
+
+
+def test_unit_codes_is_the_current_state_of_one_unit(coded):
+    coded.code("t2:1", ["systemic-deflection", "gratitude"], coder="alice")
+    coded.code("t2:1", "gratitude", coder="alice", span=(0, 4))
+    coded.code("t2:1", "validating", coder="alice")  # replaces systemic-deflection (exclusive)
+    coded.code("t2:1", "defensive", coder="bob")
+    assert coded.unit_codes("t2:1", coder="alice") == ["gratitude", "validating"]
+    assert coded.unit_codes("t2:1", coder="bob") == ["defensive"]
+    assert coded.unit_codes("t1:1", coder="alice") == []
+    expected = set(coded.codings(coder="alice", unit_ids=["t2:1"])["code"])
+    assert set(coded.unit_codes("t2:1", coder="alice")) == expected

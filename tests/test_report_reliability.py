@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 

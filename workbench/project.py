@@ -859,6 +859,23 @@ class Project(CodebookOps, Rounds):
             ).scalar()
         return {"coded": int(coded), "total": int(total)}
 
+    def unit_codes(self, unit_id: str, *, coder: str, round: str | int | None = None) -> list[str]:
+        """The codes a coder has on a unit now (whole unit and spans), oldest first.
+
+        One index look-up: what the coding panel asks each time it shows a unit.
+        """
+        with self.engine.connect() as conn:
+            coder_id = self._coder_id(conn, coder)
+            rnd = self._round(conn, round)
+            key = rnd["round_id"] if rnd else NO_ROUND
+            cc = T.current_codings.c
+            rows = conn.execute(
+                sa.select(cc.code)
+                .where(cc.coder_id == coder_id, cc.round_key == key, cc.unit_id == unit_id)
+                .order_by(cc.event_id)
+            ).scalars()
+            return list(dict.fromkeys(rows))
+
     # --- reading codings ------------------------------------------------------------------
     def codings(
         self,

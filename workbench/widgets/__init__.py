@@ -1,4 +1,5 @@
-"""Jupyter widgets of the workbench (anywidget; their JavaScript ships in ``static/``).
+"""Jupyter widgets of the workbench: the coding panel for coders, the reliability dashboard
+and the disagreement review for supervisors (anywidget; their JavaScript ships in ``static/``).
 
 >>> from workbench import widgets
 >>> "CodingPanel" in widgets.__all__
@@ -8,5 +9,7 @@ True
 from __future__ import annotations
 
 from .coding_panel import CodingPanel
+from .dashboard import ReliabilityDashboard
+from .disagreement_review import DisagreementReview
 
-__all__ = ["CodingPanel"]
+__all__ = ["CodingPanel", "DisagreementReview", "ReliabilityDashboard"]
