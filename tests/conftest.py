@@ -21,6 +21,9 @@ import pytest
 
 import workbench as wb
 
+# helper scripts and fixture generators are not test modules (nor doctest modules)
+collect_ignore = ["_coding_worker.py", "_browser.py", "fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -156,6 +156,7 @@ def test_include_text_adds_units_and_anchor_examples(scenario):
     assert len(authors) > 10
     assert not any(a in rep.markdown or a in rep.html for a in authors)
     assert "nan" not in rep.markdown.split()
+    assert "alice" not in rep.markdown and "coder 1:" in rep.markdown  # coders stay anonymous
 
 
 def test_everything_reaching_html_is_escaped(any_project, demo_units):

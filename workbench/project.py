@@ -999,8 +999,12 @@ class Project(CodebookOps, Rounds):
         codings = self.codings(round=... if round is None else round)
         if isinstance(exclusive_groups, str) and exclusive_groups == "codebook":
             exclusive_groups = None
-            if self.codebook_version() is not None:
-                cb = self.codebook()
+            version = self.codebook_version()
+            if round is not None:
+                with self.engine.connect() as conn:
+                    version = self._round(conn, round)["codebook_version"] or version
+            if version is not None:
+                cb = self.codebook(version)
                 exclusive_groups = {
                     g.name: [c.name for c in cb.codes if c.group == g.name] for g in cb.groups if g.exclusive
                 } or None

@@ -522,8 +522,8 @@ def _paragraph(f: dict[str, Any], codebook: Any, info: dict | None) -> str:
 
 
 def _adjudicated(project: Any, info: dict) -> pd.DataFrame:
-    """Disagreements with text, each coder's codes and the decision (only with include_text)."""
-    dis = project.round_disagreements(info["round_id"])
+    """Disagreements with text, each coder's codes (coders anonymised) and the decision."""
+    dis = project.round_disagreements(info["round_id"], anonymise=True)
     dec = project.decisions(info["round_id"])
     units = project.units(unit_ids=list(dis["unit_id"])) if len(dis) else pd.DataFrame(columns=["unit_id", "text"])
     text = dict(zip(units["unit_id"], units["text"]))
