@@ -618,3 +618,15 @@ def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, 
     leaked = [p for p in [*authors, *handles, *parts] if _present(p, exported)]
     assert not leaked, f"identifying names left in the export: {leaked}"
     assert all(u in exported for u in first)  # ids are exported, and hold no handle
+
+
+def test_pseudonymised_tables_carry_a_mark_that_survives_redaction_and_assign():
+    key = PseudonymKey()
+    raw = one("Email me at sam@example.org", author="Sam")
+    assert P.PSEUDONYMISED_MARK not in raw.attrs
+    safe = wb.pseudonymise(raw, key).units
+    assert safe.attrs[P.PSEUDONYMISED_MARK] == key.key_id
+    later = wb.redact(safe, ["email"]).units.assign(extra_col=1)
+    assert later.attrs[P.PSEUDONYMISED_MARK] == key.key_id
+    assert "sam@example.org" not in later.loc[0, "text"] and later.loc[0, "author"] != "Sam"
+    assert P.PSEUDONYMISED_MARK not in wb.redact(raw, ["email"]).units.attrs  # redaction alone is no pseudonymisation

@@ -67,6 +67,7 @@ __all__ = [
     "PLACEHOLDERS",
     "NON_NAMES",
     "pseudonymise",
+    "PSEUDONYMISED_MARK",
     "redact",
     "find_redactions",
     "remap_span",
@@ -122,6 +123,9 @@ class NERUnavailableError(PrivacyError):
 class KeyLocationWarning(UserWarning):
     """A pseudonym key was saved beside the project it protects."""
 
+
+#: ``DataFrame.attrs`` key set on the tables :func:`pseudonymise` returns.
+PSEUDONYMISED_MARK = "workbench_pseudonymised"
 
 # --- small helpers ------------------------------------------------------------------------
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
@@ -1183,7 +1187,11 @@ def pseudonymise(
             )
         units_in["author"] = pd.Series(new_authors, index=units.index, dtype=object)
     # 3. the texts
-    return _process(units_in, columns, scanner.scan, key=key, rows=rows)
+    result = _process(units_in, columns, scanner.scan, key=key, rows=rows)
+    # mark the table (pandas carries attrs through copies, filters and assign) so that a
+    # publisher can tell it holds pseudonyms, not people
+    result.units.attrs[PSEUDONYMISED_MARK] = key.key_id
+    return result
 
 
 # --- names proposed by NER ----------------------------------------------------------------

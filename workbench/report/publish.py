@@ -50,7 +50,7 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Findings")])
 >>> nbformat.write(nb, os.path.join(folder, "findings.ipynb"))
->>> out = publish(os.path.join(folder, "findings.ipynb"), execute=False)
+>>> out = publish(os.path.join(folder, "findings.ipynb"), execute=False, units=[])  # no data in it
 >>> out.name
 'findings.html'
 >>> "<script src=\\"http" in out.read_text(encoding="utf-8")
@@ -60,8 +60,6 @@ False
 from __future__ import annotations
 
 import argparse
-import copy
-import html as html_module
 import json
 import os
 import pickle
@@ -120,7 +118,12 @@ KEY_ENV = "WB_PSEUDONYM_KEY"
 _UNIT_COLUMNS = ("unit_id", "author", "author_role", "text", "title")
 _CONTACT_KINDS = ("email", "url", "phone", "handle")
 _BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
-_VEGA_MIME = re.compile(r"^application/vnd\.vega(?P<lite>lite)?\.v(?P<major>\d+)\+json$")
+_VEGA_MIME = re.compile(r"^application/vnd\.vega(?P<lite>lite)?\.v(?P<major>\d+)[+.]json$")
+_CDN_URL = re.compile(
+    r"""(?:https?:)?//(?:[\w-]+\.)*(?:jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|esm\.sh|esm\.run|skypack\.dev|"""
+    r"""cdn\.[\w.-]+|ajax\.googleapis\.com|code\.jquery\.com|d3js\.org|plot\.ly)[^\s"'<>`]*""",
+    re.IGNORECASE,
+)
 _CDN_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+""", re.IGNORECASE)
 
 
@@ -226,9 +229,15 @@ class _Terms:
             if not terms:
                 continue
             groups = "|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(terms))
+            # a look-ahead on the possible first characters lets the scan skip most positions
+            first = set()
+            for t in terms:
+                c = t.strip()[0]
+                first.update({c, c.lower(), c.upper()} if c.isascii() and c.isalnum() else {c, "&", "\\"})
+            lead = "[" + "".join(re.escape(c) for c in sorted(first)) + "]"
             flags = 0 if exact else re.IGNORECASE
-            # a regex with thousands of named groups is slow to compile but fast enough to run
-            out.append((re.compile(groups, flags), {f"t{i}": t for i, t in enumerate(terms)}))
+            regex = re.compile(f"(?={lead})(?:{groups})", flags)
+            out.append((regex, {f"t{i}": t for i, t in enumerate(terms)}))
         self._cache = (len(self.replacement), out)
         return out
 
@@ -359,6 +368,26 @@ def _collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> _Terms:
 # --- running the notebook ----------------------------------------------------------------
 _RECORDER = "_workbench_publish_recorder"
 
+_RENDERER = r'''
+def __wb_publish_renderer():
+    try:
+        import altair
+    except Exception:
+        return
+    major = str(getattr(altair, "SCHEMA_VERSION", "v5")).lstrip("v").split(".")[0]
+
+    def workbench_publish(spec, **options):
+        # the spec itself; the published page draws it offline
+        return {"application/vnd.vegalite.v%s+json" % major: spec, "text/plain": "<altair chart>"}
+
+    altair.renderers.register("workbench-publish", workbench_publish)
+    altair.renderers.enable("workbench-publish")
+
+
+__wb_publish_renderer()
+del __wb_publish_renderer
+'''
+
 _PROLOGUE = r'''
 def __wb_publish_setup():
     import functools, sys, types
@@ -431,7 +460,12 @@ def __wb_publish_collect(path):
     try:
         import pandas as pd
         for name, value in namespace.items():
-            if not name.startswith("_") and isinstance(value, pd.DataFrame) and "author" in value.columns:
+            if (
+                not name.startswith("_")
+                and isinstance(value, pd.DataFrame)
+                and "author" in value.columns
+                and not value.attrs.get("workbench_pseudonymised")  # made by wb.pseudonymise
+            ):
                 cols = [c for c in %(columns)r if c in value.columns]
                 frames.append(value[cols].copy())
     except Exception:
@@ -498,10 +532,14 @@ def _execute(
     try:
         with client.setup_kernel(env=dict(env), cwd=str(cwd)):
             client.kc.kernel_info()
+            _hidden(client, nb, _RENDERER)
             if collect:
                 _hidden(client, nb, _PROLOGUE % fmt)
+            count = 0
             for index, cell in enumerate(list(nb.cells)):
-                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                if cell.cell_type == "code" and cell.source.strip():
+                    count += 1
+                client.execute_cell(cell, index, execution_count=count)
             index = -1
             if collect:
                 _hidden(client, nb, _EPILOGUE % fmt)
@@ -513,7 +551,8 @@ def _execute(
         return [f for f in frames if isinstance(f, pd.DataFrame)]
     except (CellExecutionError, CellTimeoutError) as exc:
         where = f"cell {index + 1}" if index >= 0 else "the publishing step"
-        raise PublishError(f"{source}: {where} failed while publishing; fix it and publish again.\n{exc}") from None
+        detail = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the traceback's terminal colours
+        raise PublishError(f"{source}: {where} failed while publishing; fix it and publish again.\n{detail}") from None
     finally:
         found.unlink(missing_ok=True)
         scratch.rmdir()
@@ -575,6 +614,18 @@ def _vl_version(spec: Mapping[str, Any], major: str) -> str | None:
     return max(fitting, key=lambda v: int(v.split(".")[1]))
 
 
+def _loads_from_internet(page: str) -> str | None:
+    """The URL an HTML output loads JavaScript from (a script src or a CDN in a script), if any."""
+    found = _CDN_SCRIPT.search(page)
+    if found:
+        return found.group(0).split("src", 1)[1].strip(" =\"'")
+    for script in re.finditer(r"<script\b[^>]*>(.*?)</script>", page, re.DOTALL | re.IGNORECASE):
+        url = _CDN_URL.search(script.group(1))
+        if url:
+            return url.group(0)
+    return None
+
+
 def _json_in_script(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -616,12 +667,17 @@ def _offline_charts(nb: nbformat.NotebookNode, source: Path) -> int:
                 continue
             page = data.get("text/html")
             page = "".join(page) if isinstance(page, list) else page
-            if isinstance(page, str) and (found := _CDN_SCRIPT.search(page)):
-                url = found.group(0).split("src", 1)[1].strip(" =\"'")
+            url = _loads_from_internet(page) if isinstance(page, str) else None
+            if url:
+                hint = (
+                    "altair charts are published offline with the renderer that publish sets: remove "
+                    "alt.renderers.enable(...) from the notebook"
+                    if "vega" in page
+                    else "show a static image instead (e.g. PNG or SVG)"
+                )
                 raise PublishError(
                     f"{source}: cell {index}: an output loads JavaScript from {url}, which a published report "
-                    "cannot do offline. For altair charts use the default renderer "
-                    "(remove alt.renderers.enable(...)); for other libraries save a static image instead."
+                    f"cannot do offline; {hint}."
                 )
     return n
 
@@ -740,7 +796,7 @@ def _export(nb: nbformat.NotebookNode, *, title: str, charts: bool) -> str:
 # --- the guard ---------------------------------------------------------------------------
 _VENDOR_BLOCK = re.compile(r"<script[^>]*\bdata-wb-vendor=\"[^\"]+\"[^>]*>.*?</script>", re.DOTALL)
 _DATA_URI = re.compile(r"data:[\w.+\-/]+;base64,[A-Za-z0-9+/=\s]+")
-_CELL_START = re.compile(r"<div\b[^>]*\bclass=\"jp-Cell\b")
+_CELL_START = re.compile(r"<div\b[^>]*\bclass=\"jp-Cell[\s\"]")
 _STATE_START = re.compile(r"<script type=\"application/vnd\.jupyter\.widget-state\+json\">")
 
 
@@ -760,6 +816,17 @@ def _where(page: str, offset: int) -> str:
     cells = [m.start() for m in _CELL_START.finditer(page)]
     before = [c for c in cells if c <= offset]
     return f"cell {len(before)}" if before else "page"
+
+
+def _find_outside_vendored(page: str, view: str, terms: _Terms) -> Iterator[tuple[str, int, int]]:
+    """Hits of ``terms`` in ``view``, skipping the (blanked) vendored blocks quickly."""
+    pos = 0
+    for block in _VENDOR_BLOCK.finditer(page):
+        for term, s, e in terms.find(view[pos : block.start()]):
+            yield term, pos + s, pos + e
+        pos = block.end()
+    for term, s, e in terms.find(view[pos:]):
+        yield term, pos + s, pos + e
 
 
 def find_leaks(page: str, terms: Iterable[str] | _Terms) -> list[Leak]:
@@ -791,7 +858,7 @@ def find_leaks(page: str, terms: Iterable[str] | _Terms) -> list[Leak]:
     view = _guard_view(page)
     leaks = []
     seen: set[tuple[str, str]] = set()
-    for term, start, end in terms.find(view):
+    for term, start, end in _find_outside_vendored(page, view, terms):
         where = _where(page, start)
         if (term, where) in seen:
             continue
@@ -802,17 +869,31 @@ def find_leaks(page: str, terms: Iterable[str] | _Terms) -> list[Leak]:
 
 
 # --- the key -----------------------------------------------------------------------------
-def _load_key(key: PseudonymKey | str | os.PathLike[str] | None, *, project: Any) -> PseudonymKey | None:
-    if key is None or isinstance(key, PseudonymKey):
-        return key
+def _key_file(key: PseudonymKey | str | os.PathLike[str] | None, *, project: Any, create: bool) -> Path | None:
+    """The key's file, created (empty, mode 0600) when a path names none yet and ``create``."""
+    if key is None:
+        return None
+    if isinstance(key, PseudonymKey):
+        return key.path
     if isinstance(key, (str, os.PathLike)):
-        path = Path(key).expanduser()
-        if path.exists():
-            return PseudonymKey.load(path)
-        fresh = PseudonymKey()
-        fresh.save(path, project=project if isinstance(project, (str, os.PathLike)) else project)
-        return fresh
+        path = Path(key).expanduser().resolve()
+        if not path.exists():
+            if not create:
+                raise PrivacyError(f"no pseudonym key at {path}: real names are published only with the study's key")
+            PseudonymKey().save(path, project=project)
+        return path
     raise TypeError(f"key must be a PseudonymKey or the path of a key file, not {type(key).__name__}")
+
+
+def _reload_key(key: PseudonymKey | str | os.PathLike[str] | None, path: Path | None, stamp: float | None) -> PseudonymKey:
+    """The key after the run: read again from its file if the notebook changed it."""
+    if isinstance(key, PseudonymKey):
+        if path is not None and path.exists() and path.stat().st_mtime != stamp:
+            return PseudonymKey.load(path)  # the notebook saved people to it (e.g. via export_view)
+        return key
+    if path is not None:
+        return PseudonymKey.load(path)
+    return PseudonymKey()
 
 
 # --- publish -----------------------------------------------------------------------------
@@ -841,7 +922,8 @@ def publish(
     execute : bool
         Run the notebook first in a fresh kernel (default). ``False`` publishes the saved
         outputs and widget state as they are; then publish cannot see which data the
-        notebook used, so with ``pseudonymise=True`` pass ``project=`` or ``units=``.
+        notebook used, so with ``pseudonymise=True`` pass ``project=`` or ``units=``
+        (``units=[]`` states that the notebook shows no personal data).
     timeout : int
         Seconds one cell may run.
     kernel_name : str
@@ -922,11 +1004,8 @@ def publish(
 
     env = dict(os.environ)
     env[PUBLISH_ENV] = "1"
-    key_path = None
-    if isinstance(key, (str, os.PathLike)):
-        key_path = Path(key).expanduser().resolve()
-    elif isinstance(key, PseudonymKey) and key.path is not None:
-        key_path = key.path
+    key_path = _key_file(key, project=project, create=pseudonymise)
+    stamp = key_path.stat().st_mtime if key_path is not None and key_path.exists() else None
     if key_path is not None:
         env[KEY_ENV] = str(key_path)
 
@@ -940,9 +1019,7 @@ def publish(
 
     if pseudonymise:
         # the key is read after the run: the notebook may have added people to it
-        the_key = _load_key(key, project=project)
-        if the_key is None:
-            the_key = PseudonymKey()
+        the_key = _reload_key(key, key_path, stamp)
         terms = _collect_terms(frames, the_key)
         if terms and key is None:
             warnings.warn(
@@ -961,7 +1038,7 @@ def publish(
     title = str(nb.metadata.get("title") or source.stem)
     page = _export(nb, title=title, charts=charts > 0)
 
-    cdn = _CDN_SCRIPT.search(_DATA_URI.sub(_blank, page))
+    cdn = _CDN_SCRIPT.search(_guard_view(page))
     if cdn:
         raise PublishError(f"{source}: the page would load JavaScript from the internet ({cdn.group(0)[:120]}…)")
     if pseudonymise and terms:
@@ -997,7 +1074,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> import nbformat, tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> nbformat.write(nbformat.v4.new_notebook(), os.path.join(folder, "empty.ipynb"))
-    >>> main([os.path.join(folder, "empty.ipynb"), "--no-execute", "--units", os.devnull]) if False else 0
+    >>> main([os.path.join(folder, "empty.ipynb"), "--no-execute", "--no-data"])
+    /...empty.html
     0
     """
     parser = argparse.ArgumentParser(
@@ -1011,6 +1089,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project", help="a project database whose authors must not appear")
     parser.add_argument("--units", action="append", help="a thread file whose authors must not appear (repeatable)")
     parser.add_argument("--no-execute", action="store_true", help="publish the saved outputs without running")
+    parser.add_argument(
+        "--no-data", action="store_true", help="with --no-execute: state that the notebook shows no personal data"
+    )
     parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may run (default 600)")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
     parser.add_argument("--cwd", help="folder to run the notebook in (default: the notebook's folder)")
@@ -1027,7 +1108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             key=args.key,
             cwd=args.cwd,
             project=args.project,
-            units=args.units,
+            units=args.units if args.units or not args.no_data else [],
         )
     except (PublishError, PrivacyError, ValueError, FileNotFoundError) as exc:
         print(f"workbench report: {exc}", file=sys.stderr)
