@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -473,25 +472,10 @@ class CodebookOps:
         candidates: dict[str, list[str]] | None = None,
     ) -> int:
         """Store ``new_cb`` as a new version and migrate current codings; one transaction."""
-        new_cb.validate()
-        body = json.dumps(new_cb.to_dict(), sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(body.encode()).hexdigest()
         cc, e = T.current_codings.c, T.coding_events.c
         try:
             with self._write() as conn, conn.begin():
-                latest = conn.execute(sa.select(sa.func.max(T.codebook_versions.c.version))).scalar() or 0
-                version = latest + 1
-                conn.execute(
-                    T.codebook_versions.insert().values(
-                        version=version,
-                        name=new_cb.name,
-                        body=body,
-                        note=note,
-                        checksum=digest,
-                        created_at=_now(),
-                        created_by=actor,
-                    )
-                )
+                version = self._store_codebook_version(conn, new_cb, note=note, author=actor)
                 rows = conn.execute(
                     sa.select(
                         cc.coder_id,

@@ -23,6 +23,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "STATUSES",
     "CODABLE_STATUSES",
+    "as_id",
     "make_units",
     "validate_units",
     "ancestors",
@@ -78,19 +79,23 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def _as_id(value: Any) -> str | None:
-    """An id as a string; None for missing. Integral floats lose their ``.0``."""
-    if value is None:
+def as_id(value: Any) -> str | None:
+    """An id as a string; None for missing. Integral floats lose their ``.0``.
+
+    Examples
+    --------
+    >>> as_id(12.0), as_id(" t1_abc "), as_id(float("nan")), as_id(""), as_id(1834567890123456789)
+    ('12', 't1_abc', None, None, '1834567890123456789')
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
         if math.isnan(value):
             return None
         if value.is_integer():
             return str(int(value))
-    if value is pd.NA or value is pd.NaT:
-        return None
-    text = str(value)
-    return text if text != "" else None
+    text = str(value).strip()
+    return text or None
 
 
 def _ids(column: pd.Series) -> pd.Series:
@@ -101,7 +106,7 @@ def _ids(column: pd.Series) -> pd.Series:
         missing = column.isna().to_numpy() | (column.fillna("") == "").to_numpy()
         out[missing] = None
         return pd.Series(out, index=column.index, dtype=object)
-    return pd.Series([_as_id(v) for v in values], index=column.index, dtype=object)
+    return pd.Series([as_id(v) for v in values], index=column.index, dtype=object)
 
 
 def make_units(

@@ -495,24 +495,28 @@ class Project(CodebookOps, Rounds):
         """Store an immutable new codebook version; returns its number (1, 2, ...)."""
         if not isinstance(codebook, Codebook):
             raise TypeError("add_codebook takes a workbench.Codebook (e.g. Codebook.from_yaml(path))")
+        with self._write() as conn, conn.begin():
+            version = self._store_codebook_version(conn, codebook, note=note, author=author)
+            self._audit(conn, "add_codebook", {"version": version, "name": codebook.name, "note": note}, author)
+        return version
+
+    @staticmethod
+    def _store_codebook_version(conn: sa.Connection, codebook: Codebook, *, note: str | None, author: str | None) -> int:
+        """Validate ``codebook`` and insert it as the next version, inside the caller's transaction."""
         codebook.validate()
         body = json.dumps(codebook.to_dict(), sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(body.encode()).hexdigest()
-        with self._write() as conn, conn.begin():
-            latest = conn.execute(sa.select(sa.func.max(T.codebook_versions.c.version))).scalar() or 0
-            version = latest + 1
-            conn.execute(
-                T.codebook_versions.insert().values(
-                    version=version,
-                    name=codebook.name,
-                    body=body,
-                    note=note,
-                    checksum=digest,
-                    created_at=_now(),
-                    created_by=author,
-                )
+        version = (conn.execute(sa.select(sa.func.max(T.codebook_versions.c.version))).scalar() or 0) + 1
+        conn.execute(
+            T.codebook_versions.insert().values(
+                version=version,
+                name=codebook.name,
+                body=body,
+                note=note,
+                checksum=hashlib.sha256(body.encode()).hexdigest(),
+                created_at=_now(),
+                created_by=author,
             )
-            self._audit(conn, "add_codebook", {"version": version, "name": codebook.name, "note": note}, author)
+        )
         return version
 
     def codebook(self, version: int | None = None) -> Codebook:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..corpus import STATUSES
+from ..corpus import STATUSES, as_id
 from ._common import AUTO_KIND, Context, html_to_text, normalise_whitespace, parsed_lines, slug
 
 __all__ = ["read_csv", "read_tsv", "read_jsonl", "read_xlsx", "read_parquet", "FIELDS", "ALIASES"]
@@ -105,14 +105,14 @@ def _frame(ctx: Context, header: list[str], rows: Iterable[tuple[int, Any]], col
             else:
                 ctx.problem(f"no value in the text column {cols['text']!r}", line=n, field="text")
                 continue
-        uid = _as_id(get["id"](row)) if "id" in get else f"row{n}"
+        uid = as_id(get["id"](row)) if "id" in get else f"row{n}"
         if uid is None:
             ctx.problem(f"no value in the id column {cols['id']!r}; expected a non-empty id", line=n, field="id")
             continue
         text = str(text)
         text = html_to_text(text) if html else normalise_whitespace(text)
-        parent = _as_id(get["parent"](row)) if "parent" in get else None
-        thread = _as_id(get["thread"](row)) if "thread" in get else None
+        parent = as_id(get["parent"](row)) if "parent" in get else None
+        thread = as_id(get["thread"](row)) if "thread" in get else None
         status = str(get["status"](row) or "ok").strip().lower() if "status" in get else "ok"
         if status not in STATUSES:
             ctx.note(f"unknown status {status!r}, expected one of {list(STATUSES)}; kept as 'ok'", line=n,
@@ -138,16 +138,6 @@ def _frame(ctx: Context, header: list[str], rows: Iterable[tuple[int, Any]], col
     return frame
 
 
-def _as_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return str(int(value))
-    s = str(value).strip()
-    return s or None
 
 
 def _times(ctx: Context, raw: list[Any], lines: list[int], col: str | None) -> pd.Series:
