@@ -106,6 +106,16 @@ def bulk_events(project: wb.Project, n_units: int, n_events: int) -> None:
                 conn.execute(T.current_codings.insert(), state[lo : lo + 20_000])
             frontier = per + 1 if c != "dave" else int(np.setdiff1d(np.arange(n_units), seqs)[0]) + 1
             conn.execute(T.queue_cursors.insert().values(coder_id=ids[c], round_key=0, frontier_seq=frontier))
+        if project.dialect == "postgresql":  # explicit ids do not advance PostgreSQL's sequence
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('coding_events', 'event_id'), (SELECT max(event_id) FROM coding_events))"
+            )
+    if project.dialect == "postgresql":
+        # the history was written in one bulk step: analyse, as autovacuum does after large
+        # writes in a project that grew by coding
+        with project.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE current_codings")
+            conn.exec_driver_sql("ANALYZE coding_events")
 
 
 def run(url: str, n_units: int, n_events: int, label: str) -> dict:

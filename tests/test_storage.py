@@ -112,3 +112,17 @@ def test_missing_file_without_create(tmp_path):
 def test_postgres_url_is_normalised():
     assert storage.database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert storage.database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_bulk_import_on_postgresql_leaves_fresh_statistics(pg_url):
+    """After a bulk COPY the planner must know the table's size, or look-ups such as
+    next_unit's fall off the indexes (measured: 36 ms instead of 7 ms at 1M units)."""
+    project = wb.open_project(pg_url)
+    try:
+        rows = [{"unit_id": f"u{i}", "thread_id": f"t{i // 100}", "text": "x"} for i in range(10_000)]
+        assert project.add_units(wb.make_units(rows)) == 10_000
+        with project.engine.connect() as conn:
+            tuples = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'units'").scalar()
+        assert tuples == 10_000  # -1 means never analysed
+    finally:
+        project.close()

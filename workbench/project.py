@@ -241,21 +241,33 @@ class Project(CodebookOps, Rounds):
                     ],
                 )
             start = (conn.execute(sa.select(sa.func.max(T.units.c.seq))).scalar() or 0) + 1
-            mark = "?" if self.dialect == "sqlite" else "%s"
-            sql = (
-                f"INSERT INTO units ({', '.join(self._UNIT_INSERT)}) "
-                f"VALUES ({', '.join([mark] * len(self._UNIT_INSERT))})"
-            )
+            columns = ", ".join(self._UNIT_INSERT)
             bar = tqdm(total=len(new), desc="Storing units", unit="unit", disable=not show)
-            for chunk in self._unit_rows(new, start, source_id):
-                conn.exec_driver_sql(sql, chunk)
-                bar.update(len(chunk))
+            if self.dialect == "postgresql":  # COPY: the bulk path PostgreSQL is built for
+                with conn.connection.driver_connection.cursor() as cur:
+                    with cur.copy(f"COPY units ({columns}) FROM STDIN") as copy:
+                        for chunk in self._unit_rows(new, start, source_id):
+                            for row in chunk:
+                                copy.write_row(row)
+                            bar.update(len(chunk))
+            else:
+                marks = ", ".join(["?"] * len(self._UNIT_INSERT))
+                sql = f"INSERT INTO units ({columns}) VALUES ({marks})"
+                for chunk in self._unit_rows(new, start, source_id):
+                    conn.exec_driver_sql(sql, chunk)
+                    bar.update(len(chunk))
             bar.close()
             self._audit(
                 conn,
                 "add_units",
                 {"n_units": len(new), "file": source_file, "format": format, "checksum": checksum},
             )
+        if self.dialect == "postgresql" and len(new) >= 10_000:
+            # fresh statistics after a bulk load, so the planner keeps using the indexes
+            # (autovacuum would get there, but only later)
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE units")
+                conn.exec_driver_sql("ANALYZE threads")
         return len(new)
 
     _UNIT_INSERT = (
@@ -801,19 +813,35 @@ class Project(CodebookOps, Rounds):
         table, seq_col, id_col, conds = self._queue_query(round_id, coder_id)
         return conn.execute(sa.select(id_col).where(seq_col == seq, *conds)).scalar()
 
-    def _first_uncoded(self, conn, coder_id, round_key, round_id, start, *, limit_seq=None, batch=256):
-        """Seq of the first queue unit at or after ``start`` that the coder has not coded."""
+    def _first_uncoded(self, conn, coder_id, round_key, round_id, start, *, batch=8):
+        """Seq of the first queue unit at or after ``start`` that the coder has not coded.
+
+        An explicit walk along two indexes, the same on SQLite and PostgreSQL whatever the
+        planner's statistics: the next ``batch`` queue units from ``start``, then which of
+        them the coder has coded; repeated only while every one of them is coded.
+        """
         table, seq_col, id_col, conds = self._queue_query(round_id, coder_id)
         cc = T.current_codings.c
-        coded = (
-            sa.select(sa.literal(1))
-            .where(cc.coder_id == coder_id, cc.round_key == round_key, cc.unit_id == id_col)
-            .exists()
-        )
-        q = sa.select(seq_col).where(seq_col >= start, *conds, ~coded)
-        if limit_seq is not None:
-            q = q.where(seq_col < limit_seq)
-        return conn.execute(q.order_by(seq_col).limit(1)).scalar()
+        while True:
+            rows = conn.execute(
+                sa.select(seq_col, id_col).where(seq_col >= start, *conds).order_by(seq_col).limit(batch)
+            ).all()
+            if not rows:
+                return None
+            coded = set(
+                conn.execute(
+                    sa.select(cc.unit_id).where(
+                        cc.coder_id == coder_id,
+                        cc.round_key == round_key,
+                        cc.unit_id.in_([u for _, u in rows]),
+                    )
+                ).scalars()
+            )
+            for seq, unit in rows:
+                if unit not in coded:
+                    return seq
+            start = rows[-1][0] + 1
+            batch = min(batch * 8, 4096)
 
     def next_unit(self, coder: str, *, round: str | int | None = None, after: str | None = None) -> str | None:
         """The next unit in the coder's queue that they have not coded, or None when done.
