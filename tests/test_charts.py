@@ -713,3 +713,60 @@ def test_every_chart_stays_small_with_a_million_codings():
     assert max(sizes.values()) < 200_000, sizes
     total = sum(r["n_codings"] for r in data_of(made["code_frequencies"].to_dict()))
     assert total == 1_000_000
+
+
+def test_every_chart_of_the_example_threads_renders_a_png_that_is_not_blank(tmp_path):
+    """The charts of the real example data (seeds 000-002 as stored by a project, two
+    coders, agreement from Project.agreement), rendered to PNG as CI's artifacts."""
+    import random
+
+    import workbench as wb
+
+    root = Path(__file__).resolve().parent.parent
+    project = wb.open_project(tmp_path / "examples.db")
+    try:
+        for path in sorted((root / "data" / "examples").glob("*.txt")):
+            project.add_units(wb.load_threads(path))
+        codebook = wb.Codebook.from_yaml(root / "codebooks" / "response-types.yaml")
+        project.add_codebook(codebook)
+        stance = [c.name for c in codebook.codes if c.group == "stance"]
+        moves = [c.name for c in codebook.codes if c.group == "moves"]
+        rng = random.Random(3)
+        for coder in ("alice", "bob"):
+            project.add_coder(coder)
+            for i, unit in enumerate(project.queue(coder)):
+                codes = [stance[i % len(stance)] if rng.random() > 0.2 else rng.choice(stance)]
+                if rng.random() < 0.4:
+                    codes.append(moves[(i // 2) % len(moves)])
+                project.code(unit, codes, coder=coder)
+        codings, units = project.codings(), project.units()
+        report = project.agreement(n_boot=200)
+        table = codings.groupby(["unit_id", "coder"])["code"].agg(lambda s: sorted(s)[0]).unstack()
+        matrix = wb.agreement.coincidence_matrix(table)
+    finally:
+        project.close()
+    assert len(units) == 56 and codings["coder"].nunique() == 2
+    thread = units["thread_id"].value_counts().idxmax()  # the WordPress comment section
+    figures = {
+        "code_frequencies": charts.code_frequencies(codings, codebook=codebook),
+        "code_frequencies_by_thread": charts.code_frequencies(codings, units, by="thread", codebook=codebook),
+        "cooccurrence": charts.cooccurrence(codings, codebook=codebook),
+        "reply_transitions": charts.reply_transitions(codings, units, codebook=codebook),
+        "reply_flow": charts.reply_flow(codings, units, codebook=codebook),
+        "codes_by_depth": charts.codes_by_depth(codings, units, codebook=codebook),
+        "codes_over_time": charts.codes_over_time(codings, units, codebook=codebook),
+        "thread_tree": charts.thread_tree(codings, units, thread, codebook=codebook),
+        "coder_code_rates": charts.coder_code_rates(codings, codebook=codebook),
+        "agreement_by_code": charts.agreement_by_code(report),
+        "agreement_trend": charts.agreement_trend({"pilot": report, "round 2": report}),
+        "coincidence_heatmap": charts.coincidence_heatmap(matrix),
+    }
+    folder = _artifacts(tmp_path) / "examples"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, chart in figures.items():
+        path = charts.save(chart, folder / f"{name}.png", scale=1.0)
+        width, height, pixels = _png_pixels(path.read_bytes())
+        rgb = np.ravel_multi_index(pixels[..., :3].reshape(-1, 3).T, (256, 256, 256))
+        assert width > 100 and height > 80, name
+        assert len(np.unique(rgb)) > 10, f"{name}: nearly one colour"
+        assert (rgb != np.bincount(rgb).argmax()).mean() > 0.01, f"{name}: blank"

@@ -864,7 +864,7 @@ def codes_over_time(
     codings: pd.DataFrame,
     units: pd.DataFrame | None = None,
     *,
-    freq: str = "W",
+    freq: str = "auto",
     when: str = "posted",
     coder: str | Sequence[str] | None = None,
     show: str = "share",
