@@ -943,6 +943,10 @@ class Project(CodebookOps, Rounds):
             .order_by(cc.event_id)
         )
         q = self._filter(q, cc, coder, round, unit_ids)
+        return self._read_codings(q)
+
+    def _read_codings(self, q) -> pd.DataFrame:
+        """Run a codings or history query: times in UTC, nullable integer columns."""
         with self.engine.connect() as conn:
             df = pd.read_sql(q, conn)
         df["at"] = _utc(df["at"])
@@ -955,14 +959,14 @@ class Project(CodebookOps, Rounds):
             names = [coder] if isinstance(coder, str) else list(coder)
             q = q.where(T.coders.c.name.in_(names))
         if round is not ...:
+            # the derived state keys "no round" as NO_ROUND; the event log and memos as NULL
+            derived = hasattr(table_cols, "round_key")
+            key = table_cols.round_key if derived else table_cols.round_id
             if round is None:
-                key = table_cols.round_key if hasattr(table_cols, "round_key") else table_cols.round_id
-                q = q.where(key == NO_ROUND) if hasattr(table_cols, "round_key") else q.where(key.is_(None))
+                q = q.where(key == NO_ROUND) if derived else q.where(key.is_(None))
             else:
                 with self.engine.connect() as conn:
-                    rid = self._round(conn, round)["round_id"]
-                key = table_cols.round_key if hasattr(table_cols, "round_key") else table_cols.round_id
-                q = q.where(key == rid)
+                    q = q.where(key == self._round(conn, round)["round_id"])
         if unit_ids is not None:
             q = q.where(table_cols.unit_id.in_(list(unit_ids)))
         return q
@@ -999,12 +1003,7 @@ class Project(CodebookOps, Rounds):
             .order_by(e.event_id)
         )
         q = self._filter(q, e, coder, round, unit_ids)
-        with self.engine.connect() as conn:
-            df = pd.read_sql(q, conn)
-        df["at"] = _utc(df["at"])
-        for col in ("codebook_version", "span_start", "span_end"):
-            df[col] = df[col].astype("Int64")
-        return df
+        return self._read_codings(q)
 
     def agreement(
         self,
