@@ -38,6 +38,8 @@ __all__ = [
     "AgreementWarning",
     "BootstrapResult",
     "MEASURES",
+    "THRESHOLDS",
+    "band",
     "bootstrap",
     "brennan_prediger",
     "coincidence_matrix",
@@ -1124,6 +1126,38 @@ def disagreements(
 
 
 # --- interpretation --------------------------------------------------------------------------------------
+#: Krippendorff's (2004, p. 241) cut-offs for alpha: below .667 no conclusions, from .667
+#: tentative conclusions only, from .800 reliable. Charts, reports and widgets draw and
+#: word them from here.
+THRESHOLDS: tuple[float, float] = (0.667, 0.800)
+
+
+def _fmt_threshold(x: float) -> str:
+    return f"{x:.3f}".replace("0.", ".", 1)
+
+
+def band(value: float | None, thresholds: Sequence[float] = THRESHOLDS) -> str:
+    """The band a coefficient falls in, as charts and tables label it.
+
+    Returns ``"≥ .800"``, ``".667–.800"``, ``"< .667"`` (for the default thresholds) or
+    ``"undefined"`` for a missing or NaN value.
+
+    Examples
+    --------
+    >>> from workbench.agreement import band
+    >>> band(0.82), band(0.7), band(0.5), band(float("nan"))
+    ('≥ .800', '.667–.800', '< .667', 'undefined')
+    """
+    lo, hi = (float(t) for t in thresholds)
+    if value is None or not np.isfinite(value):
+        return "undefined"
+    if value >= hi:
+        return f"≥ {_fmt_threshold(hi)}"
+    if value >= lo:
+        return f"{_fmt_threshold(lo)}–{_fmt_threshold(hi)}"
+    return f"< {_fmt_threshold(lo)}"
+
+
 _LANDIS_KOCH = ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"), (1.00, "almost perfect"))
 
 
@@ -1167,11 +1201,12 @@ def interpret(value: float, measure: str = "alpha") -> str:
     if value is None or not np.isfinite(value):
         return "undefined"
     if m.family == "alpha":
-        if value >= 0.800:
-            return "acceptable (Krippendorff: alpha >= .800)"
-        if value >= 0.667:
-            return "tentative conclusions only (Krippendorff: .667 <= alpha < .800)"
-        return "unacceptable (Krippendorff: alpha < .667)"
+        lo, hi = (_fmt_threshold(t) for t in THRESHOLDS)
+        if value >= THRESHOLDS[1]:
+            return f"acceptable (Krippendorff: alpha >= {hi})"
+        if value >= THRESHOLDS[0]:
+            return f"tentative conclusions only (Krippendorff: {lo} <= alpha < {hi})"
+        return f"unacceptable (Krippendorff: alpha < {lo})"
     if m.family == "percent":
         return "not chance-corrected; no benchmark"
     if value < 0:

@@ -7,6 +7,8 @@ would be valid, so that a researcher can act on it without reading the source.
 from __future__ import annotations
 
 __all__ = [
+    "where",
+    "located",
     "WorkbenchError",
     "UnitsError",
     "IngestError",
@@ -20,6 +22,51 @@ __all__ = [
     "UnknownRoundError",
     "PrivacyError",
 ]
+
+
+def where(*, path=None, line=None, record=None, unit=None, code=None, field=None, element=None) -> str:
+    """The one way a location is written in a message: ``file, line N, record N, field 'x'``.
+
+    Parts that are ``None`` are left out; the order is always file, line, record, unit,
+    code, element, field.
+
+    Examples
+    --------
+    >>> where(path="comments.csv", line=12, field="text")
+    "comments.csv, line 12, field 'text'"
+    >>> where(path="cb.yaml", line=3, code="defensive", field="color")
+    "cb.yaml, line 3, code 'defensive', field 'color'"
+    >>> where()
+    ''
+    """
+    parts = []
+    if path is not None:
+        parts.append(str(path))
+    if line is not None:
+        parts.append(f"line {line}")
+    if record is not None:
+        parts.append(f"record {record}")
+    if unit is not None:
+        parts.append(f"unit {unit!r}")
+    if code is not None:
+        parts.append(f"code {code!r}")
+    if element is not None:
+        parts.append(f"element <{element}>")
+    if field is not None:
+        parts.append(f"field {field!r}")
+    return ", ".join(parts)
+
+
+def located(message: str, **location) -> str:
+    """``message`` prefixed with its location (see :func:`where`), when there is one.
+
+    Examples
+    --------
+    >>> located("not a date", path="x.csv", line=2, field="posted_at")
+    "x.csv, line 2, field 'posted_at': not a date"
+    """
+    prefix = where(**location)
+    return f"{prefix}: {message}" if prefix else message
 
 
 class WorkbenchError(Exception):
@@ -47,17 +94,7 @@ class IngestError(WorkbenchError, ValueError):
 
     def __init__(self, message: str, *, path=None, line=None, record=None, field=None):
         self.path, self.line, self.record, self.field = path, line, record, field
-        where = []
-        if path is not None:
-            where.append(str(path))
-        if line is not None:
-            where.append(f"line {line}")
-        if record is not None:
-            where.append(f"record {record}")
-        if field is not None:
-            where.append(f"field {field!r}")
-        prefix = ", ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        super().__init__(located(message, path=path, line=line, record=record, field=field))
 
 
 class CodebookError(WorkbenchError, ValueError):
@@ -65,17 +102,7 @@ class CodebookError(WorkbenchError, ValueError):
 
     def __init__(self, message: str, *, path=None, line=None, field=None, code=None):
         self.path, self.line, self.field, self.code = path, line, field, code
-        where = []
-        if path is not None:
-            where.append(str(path))
-        if line is not None:
-            where.append(f"line {line}")
-        if code is not None:
-            where.append(f"code {code!r}")
-        if field is not None:
-            where.append(f"field {field!r}")
-        prefix = ", ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        super().__init__(located(message, path=path, line=line, code=code, field=field))
 
 
 class StoreError(WorkbenchError, RuntimeError):
