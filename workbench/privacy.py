@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PrivacyError
+from .sentinels import ALL_ROUNDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
@@ -1465,7 +1466,7 @@ def export_view(
     key: PseudonymKey | None = None,
     redact_kinds: Iterable[str] = ("url", "email", "phone", "handle"),
     coder: str | Sequence[str] | None = None,
-    round: Any = ...,
+    round: Any = ALL_ROUNDS,
 ) -> ExportView:
     """Units and codings safe to export: pseudonymised unless raw is asked for with the key.
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..codebook import GUID_NAMESPACE, Code, Codebook, CodeGroup, Example, code_guid, group_guid, slugify
 from ..errors import CodebookError, WorkbenchError
+from ..sentinels import ALL_ROUNDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
@@ -454,7 +455,7 @@ def write_qdpx(
     project: Project,
     path: str | Path,
     *,
-    round: str | int | None | type(...) = ...,
+    round: Any = ALL_ROUNDS,
     coder: str | Iterable[str] | None = None,
     codebook_version: int | None = None,
     include_authors: bool = True,

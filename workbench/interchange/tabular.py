@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.privacy import ExportView, PseudonymKey, export_view
+from workbench.sentinels import ALL_ROUNDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.project import Project
@@ -213,7 +214,7 @@ def _export(
     formula_guard: bool,
     redact_kinds: Sequence[str],
     coder: Any = None,
-    round: Any = ...,
+    round: Any = ALL_ROUNDS,
     include_uncoded: bool = True,
 ) -> Path:
     target = Path(path).expanduser()
@@ -236,7 +237,7 @@ def export_codings(
     raw: bool = False,
     key: PseudonymKey | None = None,
     coder: str | Sequence[str] | None = None,
-    round: Any = ...,
+    round: Any = ALL_ROUNDS,
     include_uncoded: bool = True,
     redact_kinds: Sequence[str] = ("url", "email", "phone", "handle"),
     formula_guard: bool = True,

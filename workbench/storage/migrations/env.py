@@ -1,7 +1,6 @@
 """Alembic environment: always run programmatically with a connection in ``config.attributes``."""
 
 from alembic import context
-
 from workbench.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
