@@ -19,7 +19,7 @@ PACKAGE = Path(wb.__file__).parent
 
 #: top to bottom; a module imports only from its own layer or above
 LAYERS: list[set[str]] = [
-    {"errors", "escape", "sentinels"},
+    {"errors", "escape", "sentinels", "identifiers"},
     {"corpus"},
     {"ingest"},
     {"segment"},
