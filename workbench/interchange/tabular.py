@@ -137,7 +137,7 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             return value.item()
@@ -197,7 +197,7 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
 
 
 def _about(view: ExportView, what: str) -> pd.DataFrame:
-    facts = {"export": what, "exported_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    facts = {"export": what, "exported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     facts.update(view.about())
     return pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]})
 
