@@ -132,11 +132,11 @@ def to_markdown(codebook: CodebookLike, *, examples: bool = True, heading: bool 
         cols.insert(1, "Group")
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "---|" * len(cols))
-    for c, g, depth in rows(codebook):
+    for c, group, depth in rows(codebook):
         indent = "↳ " * depth
         cells = [f"{indent}**{md(c.label or c.name)}** (`{c.name}`)" + ("" if c.codable else " (category)")]
         if codebook.groups:
-            cells.append(md(g.label or g.name) if g else "")
+            cells.append(md(group.label or group.name) if group else "")
         cells += [md(c.definition), md(c.include), md(c.exclude)]
         if examples:
             cells += ["<br>".join(md(_quote(e)) for e in c.examples)]

@@ -21,7 +21,7 @@ import uuid
 import warnings
 import xml.etree.ElementTree as ET  # building only; parsing goes through defusedxml
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,7 +102,7 @@ def write_qdpx(
     path: str | Path,
     *,
     round: Any = ALL_ROUNDS,
-    coder: str | Iterable[str] | None = None,
+    coder: str | Sequence[str] | None = None,
     codebook_version: int | None = None,
     include_authors: bool = True,
     name: str | None = None,
@@ -149,7 +149,7 @@ def write_qdpx(
     cb = _with_missing_codes(project, cb, set(codings["code"]))
     guids = code_guids(cb)
     units = view.units
-    now = _iso(dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     root = ET.Element(
         "Project",
@@ -372,8 +372,7 @@ def read_qdpx(path: str | Path) -> RefiProject:
             text: str | None = None
             if content is not None and content.text is not None:
                 text = content.text
-            elif src.get("plainTextPath"):
-                ref = src.get("plainTextPath")
+            elif ref := src.get("plainTextPath"):
                 inner = ref.split("internal://", 1)[1] if ref.startswith("internal://") else None
                 member = next((n for n in names if inner and n.lower() == f"sources/{inner}".lower()), None)
                 if member is None:
@@ -409,8 +408,9 @@ def read_qdpx(path: str | Path) -> RefiProject:
                 desc_el = child(sel, "Description")
                 m = re.search(r"^round: (.+)$", (desc_el.text or "") if desc_el is not None else "", re.M)
                 for coding in children(sel, "Coding"):
-                    ref = child(coding, "CodeRef")
-                    code = by_guid.get(normal_guid(ref.get("targetGUID")) if ref is not None else None)
+                    code_ref = child(coding, "CodeRef")
+                    target = normal_guid(code_ref.get("targetGUID")) if code_ref is not None else None
+                    code = by_guid.get(target) if target is not None else None
                     if code is None:
                         notes.append(f"source {sname!r}: a coding refers to an unknown code; skipped")
                         continue
@@ -444,8 +444,9 @@ def read_qdpx(path: str | Path) -> RefiProject:
 
 
 def _with_origin(book: ET.Element, root: ET.Element) -> ET.Element:
-    if book.get("origin") is None and root.get("origin") is not None:
-        book.set("origin", root.get("origin"))
+    origin = root.get("origin")
+    if book.get("origin") is None and origin is not None:
+        book.set("origin", origin)
     return book
 
 
@@ -478,7 +479,7 @@ def import_qdpx(project: Project, path: str | Path, *, note: str | None = None) 
     except WorkbenchError:
         pass
     version = project.codebook_version()
-    if current is None or current.with_guids().diff(content.codebook):
+    if version is None or current is None or current.with_guids().diff(content.codebook):
         version = project.add_codebook(content.codebook, note=note or f"imported from {Path(path).name}")
     added_units = 0
     if not content.units.empty:
@@ -496,7 +497,7 @@ def import_qdpx(project: Project, path: str | Path, *, note: str | None = None) 
         try:
             project.code(r["unit_id"], [r["code"]], coder=r["coder"], round=rnd, span=span)
         except UnknownRoundError:
-            dropped_rounds.add(rnd)
+            dropped_rounds.add(str(rnd))
             project.code(r["unit_id"], [r["code"]], coder=r["coder"], span=span)
         n += 1
     if dropped_rounds:

@@ -114,6 +114,7 @@ def scan_contacts(
     for kind in REDACTION_KINDS:  # precedence order
         if kind not in kinds:
             continue
+        spans: Iterable[tuple[int, int]]
         if kind == "email":
             spans = ((m.start(), m.end()) for m in _EMAIL.finditer(text))
         elif kind == "url":

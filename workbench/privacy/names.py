@@ -150,8 +150,8 @@ def apply_names(
     for i, uid in enumerate(out["unit_id"].astype(str)):
         hits = scan_for.get(uid)
         if hits:
-            new_texts[i], e = apply_hits(texts[uid], hits)
-            edits[uid] = tuple(e)
+            new_texts[i], unit_edits = apply_hits(texts[uid], hits)
+            edits[uid] = tuple(unit_edits)
             rows.extend(report_rows(uid, "text", texts[uid], hits))
     out["text"] = pd.Series(new_texts, index=out.index, dtype=out["text"].dtype)
     return PrivacyResult(out, report_frame(rows), edits)

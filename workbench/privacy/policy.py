@@ -60,7 +60,7 @@ def privacy_state(project: Project) -> dict[str, Any]:
     >>> project.close()
     """
     stored = project.get_setting(_SETTING) or {}
-    state = {"state": "raw", "key_id": None, "redacted": [], "through_seq": None, "marked_at": None}
+    state: dict[str, Any] = {"state": "raw", "key_id": None, "redacted": [], "through_seq": None, "marked_at": None}
     if isinstance(stored, Mapping):
         state.update(stored)
     return state
