@@ -199,3 +199,61 @@ def test_refi_gathers_both_halves_by_their_old_names():
     assert refi.write_qdc is qdc.write_qdc and refi.read_qdc is qdc.read_qdc
     assert refi.write_qdpx is qdpx.write_qdpx and refi.read_qdpx is qdpx.read_qdpx
     assert refi.import_qdpx is import_qdpx and refi.RefiProject is qdpx.RefiProject
+
+
+def test_malformed_selections_and_descriptions_are_reported_not_fatal(tmp_path):
+    """A selection without valid positions, or a workbench description that lies, skips that part only."""
+    qde = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Broken">
+  <Users><User guid="{AAAAAAAA-0000-0000-0000-000000000001}" name="Ann"/></Users>
+  <CodeBook><Codes>
+    <Code guid="{BBBBBBBB-0000-0000-0000-000000000001}" name="Validating" isCodable="true"/>
+  </Codes></CodeBook>
+  <Sources>
+    <TextSource guid="{CCCCCCCC-0000-0000-0000-000000000001}" name="interview-1">
+      <Description>Workbench thread (unit offsets are character positions in the plain text):
+{"thread_id": "t", "units": [{"unit_id": "u1", "start": "zero"}]}</Description>
+      <PlainTextContent>That must have been awful. I believe you.</PlainTextContent>
+      <PlainTextSelection guid="{DDDDDDDD-0000-0000-0000-000000000001}" endPosition="26">
+        <Coding guid="{EEEEEEEE-0000-0000-0000-000000000001}" creatingUser="{AAAAAAAA-0000-0000-0000-000000000001}">
+          <CodeRef targetGUID="{BBBBBBBB-0000-0000-0000-000000000001}"/>
+        </Coding>
+      </PlainTextSelection>
+      <PlainTextSelection guid="{DDDDDDDD-0000-0000-0000-000000000002}" startPosition="x" endPosition="26">
+        <Coding guid="{EEEEEEEE-0000-0000-0000-000000000002}" creatingUser="{AAAAAAAA-0000-0000-0000-000000000001}">
+          <CodeRef targetGUID="{BBBBBBBB-0000-0000-0000-000000000001}"/>
+        </Coding>
+      </PlainTextSelection>
+      <PlainTextSelection guid="{DDDDDDDD-0000-0000-0000-000000000003}" startPosition="20" endPosition="5">
+        <Coding guid="{EEEEEEEE-0000-0000-0000-000000000003}" creatingUser="{AAAAAAAA-0000-0000-0000-000000000001}">
+          <CodeRef targetGUID="{BBBBBBBB-0000-0000-0000-000000000001}"/>
+        </Coding>
+      </PlainTextSelection>
+      <PlainTextSelection guid="{DDDDDDDD-0000-0000-0000-000000000004}" startPosition="27" endPosition="41">
+        <Coding guid="{EEEEEEEE-0000-0000-0000-000000000004}" creatingUser="{AAAAAAAA-0000-0000-0000-000000000001}">
+          <CodeRef targetGUID="{BBBBBBBB-0000-0000-0000-000000000001}"/>
+        </Coding>
+      </PlainTextSelection>
+    </TextSource>
+  </Sources>
+</Project>
+"""
+    path = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", qde)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        content = read_qdpx(path)
+    messages = [str(w.message) for w in caught]
+    # the lying description is ignored: the source is one unit, named after it
+    assert content.units[["unit_id", "text"]].values.tolist() == [
+        ["interview-1", "That must have been awful. I believe you."]
+    ]
+    # the good selection is kept, the three bad ones are reported with the file and skipped
+    row = content.codings.iloc[0]
+    assert len(content.codings) == 1 and (int(row.span_start), int(row.span_end)) == (27, 41)
+    assert sum("startPosition" in m and "skipped" in m for m in messages) == 2
+    assert any("ends before it starts" in m for m in messages)
+    bad = [m for m in messages if "project.qde" not in m]
+    assert len(bad) == 3 and all(m.startswith(f"{path}: source 'interview-1': selection {{DDDD") for m in bad), bad
+    assert len(content.warnings) == 3

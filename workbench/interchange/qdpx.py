@@ -303,14 +303,28 @@ class RefiProject:
 _HEADER = re.compile(r"^\[unit (?P<id>\S+)(?: · [^\n]*)?\]\n", re.M)
 
 
+def _spans_ok(spans: Any, text: str) -> bool:
+    """Whether unit spans read from a description fit the text (a file may lie)."""
+    if not isinstance(spans, list) or not spans:
+        return False
+    for s in spans:
+        if not isinstance(s, dict) or not isinstance(s.get("unit_id"), str):
+            return False
+        start, end = s.get("start"), s.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(text)):
+            return False
+    return True
+
+
 def _units_of(source: ET.Element, text: str, sname: str) -> tuple[str, list[dict[str, Any]]]:
     desc_el = child(source, "Description")
     desc = (desc_el.text or "") if desc_el is not None else ""
     if "Workbench thread" in desc and "{" in desc:
         try:
             meta = json.loads(desc[desc.index("{") :])
-            return str(meta["thread_id"]), list(meta["units"])
-        except (ValueError, KeyError):
+            if isinstance(meta, dict) and "thread_id" in meta and _spans_ok(meta.get("units"), text):
+                return str(meta["thread_id"]), list(meta["units"])
+        except ValueError:
             pass
     matches = list(_HEADER.finditer(text))
     if matches:
@@ -396,7 +410,11 @@ def read_qdpx(path: str | Path) -> RefiProject:
                     }
                 )
             for sel in children(src, "PlainTextSelection"):
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                positions = _positions(sel)
+                if isinstance(positions, str):
+                    notes.append(f"source {sname!r}: selection {sel.get('guid') or '(no guid)'} {positions}; skipped")
+                    continue
+                start, end = positions
                 unit = next((s for s in spans if s["start"] <= start < max(s["end"], s["start"] + 1)), None)
                 if unit is None:
                     notes.append(f"source {sname!r}: selection {start}-{end} is outside every unit; skipped")
@@ -441,6 +459,24 @@ def read_qdpx(path: str | Path) -> RefiProject:
         users=[u for u in users.values() if u],
         warnings=notes,
     )
+
+
+def _positions(sel: ET.Element) -> tuple[int, int] | str:
+    """A selection's (start, end), or what is wrong with them."""
+    found = []
+    for attr in ("startPosition", "endPosition"):
+        value = sel.get(attr)
+        try:
+            number = int(value) if value is not None else None
+        except ValueError:
+            number = None
+        if number is None or number < 0:
+            return f"has no valid {attr} ({value!r}; a character offset, 0 or more)"
+        found.append(number)
+    start, end = found
+    if end < start:
+        return f"ends before it starts ({start}-{end})"
+    return start, end
 
 
 def _with_origin(book: ET.Element, root: ET.Element) -> ET.Element:
