@@ -1,207 +1,29 @@
-"""Private machinery behind :mod:`workbench.agreement`.
+"""The kernels behind :mod:`workbench.agreement` (private).
 
-Everything here works on a *coded table*: an ``(n_units, n_coders)`` integer array in
-which ``-1`` marks a missing value and ``0 .. K-1`` index an ordered tuple of categories.
-The public functions parse their input once into a :class:`Coded` table and then call
-the ``_…`` kernels below, which return ``(value, reason)``: ``reason`` is ``None`` when
-the coefficient is defined and a sentence saying why it is not otherwise.
+Everything here works on a *coded table* (:class:`workbench.agreement._data.Coded`): an
+``(n_units, n_coders)`` integer array in which ``-1`` marks a missing value and
+``0 .. K-1`` index an ordered tuple of categories. The kernels return ``(value, reason)``:
+``reason`` is ``None`` when the coefficient is defined and a sentence saying why it is not
+otherwise.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+from ._data import Coded, _sort_key
 
 __all__: list[str] = []  # private module
 
-MISSING = -1
 # Above this many coders the coincidence matrix is built from per-unit counts and one
 # matrix product per chunk; at or below it, one integer bincount per pair of coders.
 _PAIRWISE_MAX_CODERS = 6
 _CHUNK_CELLS = 1 << 22  # units x categories per chunk of the counts matrix (32 MB float64)
-
-
-# --- parsing -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Coded:
-    """A units x coders table encoded as category indices."""
-
-    codes: np.ndarray  # (n_units, n_coders) int64, -1 = missing
-    categories: tuple  # category values, in order
-    units: pd.Index
-    coders: pd.Index
-    is_set: bool = False
-
-    @property
-    def k(self) -> int:
-        return len(self.categories)
-
-    def take_coders(self, idx: Sequence[int]) -> Coded:
-        return Coded(self.codes[:, list(idx)], self.categories, self.units, self.coders[list(idx)], self.is_set)
-
-
-def _is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    if isinstance(x, float | np.floating):
-        return bool(np.isnan(x))
-    return False
-
-
-def to_table(data: Any, unit: str | None, coder: str | None, value: str | None) -> tuple[np.ndarray, pd.Index, pd.Index]:
-    """Turn any accepted input into a 2-D array (units x coders) plus unit and coder labels."""
-    keys = {"unit": unit, "coder": coder, "value": value}
-    given = [k for k, v in keys.items() if v is not None]
-    if given:
-        if len(given) != 3:
-            missing = ", ".join(f"{k}=" for k in keys if keys[k] is None)
-            raise ValueError(f"a long table needs unit=, coder= and value= together; also give {missing}")
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"unit=/coder=/value= name columns of a long DataFrame; got {type(data).__name__}")
-        absent = [c for c in (unit, coder, value) if c not in data.columns]
-        if absent:
-            raise ValueError(f"column(s) {absent} not in the DataFrame; its columns are {list(data.columns)}")
-        return _pivot_long(data, unit, coder, value)
-    if isinstance(data, pd.DataFrame):
-        return data.to_numpy(), data.index, pd.Index(data.columns)
-    if isinstance(data, pd.Series):
-        raise TypeError("a Series has one coder only; pass a units x coders DataFrame or a long DataFrame")
-    if isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, list | tuple):
-        if len(data) == 0:
-            arr = np.empty((0, 0), dtype=object)
-        else:
-            lengths = set()
-            for row in data:
-                if not isinstance(row, list | tuple | np.ndarray):
-                    raise TypeError(
-                        "a list must hold one row per unit (a list of each coder's value); "
-                        f"got an item of type {type(row).__name__}"
-                    )
-                lengths.add(len(row))
-            if len(lengths) > 1:
-                raise ValueError(f"rows have different lengths {sorted(lengths)}; every unit needs one cell per coder")
-            arr = np.empty((len(data), lengths.pop()), dtype=object)
-            for i, row in enumerate(data):
-                for j, cell in enumerate(row):
-                    arr[i, j] = cell
-    else:
-        raise TypeError(
-            "data must be a units x coders table (DataFrame, numpy array or list of lists) "
-            f"or a long DataFrame with unit=, coder=, value=; got {type(data).__name__}"
-        )
-    if arr.ndim != 2:
-        raise ValueError(f"data must be 2-D (units x coders); got an array with {arr.ndim} dimension(s)")
-    return arr, pd.RangeIndex(arr.shape[0]), pd.RangeIndex(arr.shape[1])
-
-
-def _pivot_long(df: pd.DataFrame, unit: str, coder: str, value: str) -> tuple[np.ndarray, pd.Index, pd.Index]:
-    sub = df[[unit, coder, value]]
-    sub = sub[sub[unit].notna() & sub[coder].notna()]
-    dup = sub.duplicated([unit, coder], keep=False)
-    if dup.any():
-        first = sub[dup].iloc[0]
-        raise ValueError(
-            f"unit {first[unit]!r} has more than one row for coder {first[coder]!r}; a long table needs one "
-            "value per unit and coder (put several codes in one set, or use reliability_table for codings)"
-        )
-    u_idx, units = pd.factorize(sub[unit], sort=False)
-    c_idx, coders = pd.factorize(sub[coder], sort=False)
-    vals = sub[value].to_numpy()
-    if vals.dtype.kind in "fiub":
-        out = np.full((len(units), len(coders)), np.nan)
-    else:
-        out = np.full((len(units), len(coders)), None, dtype=object)
-    out[u_idx, c_idx] = vals
-    return out, pd.Index(units), pd.Index(coders)
-
-
-def _sort_key(x: Any) -> tuple:
-    if isinstance(x, numbers.Number):
-        return (0, float(x), "")
-    return (1, 0.0, f"{type(x).__name__}:{x}")
-
-
-def _set_key(s: frozenset) -> tuple:
-    return (len(s), sorted(map(str, s)))
-
-
-def encode(data: Any, unit: str | None, coder: str | None, value: str | None, categories: Sequence | None = None) -> Coded:
-    """Parse and encode ``data`` (any accepted form) into a :class:`Coded` table."""
-    arr, units, coders = to_table(data, unit, coder, value)
-    return encode_array(arr, units, coders, categories)
-
-
-def encode_array(arr: np.ndarray, units: pd.Index, coders: pd.Index, categories: Sequence | None = None) -> Coded:
-    n, c = arr.shape
-    flat = arr.reshape(-1)
-    is_set = False
-    if flat.dtype.kind == "O" and flat.size:
-        set_mask = np.fromiter((isinstance(x, set | frozenset) for x in flat), bool, flat.size)
-        if set_mask.any():
-            is_set = True
-            missing = np.fromiter((_is_missing(x) for x in flat), bool, flat.size)
-            bad = ~set_mask & ~missing
-            if bad.any():
-                raise TypeError(
-                    f"cells mix sets and single values (e.g. {flat[bad][0]!r}); for multi-label codes every "
-                    "coded cell must be a set (an empty set for 'no code'), missing cells None or NaN"
-                )
-            flat = flat.copy()
-            flat[set_mask] = [frozenset(x) for x in flat[set_mask]]
-            flat[missing] = None
-    if flat.dtype.kind in "fiub":
-        codes, uniques = pd.factorize(flat, sort=True)
-        uniques = list(np.asarray(uniques).tolist())
-    elif flat.dtype.kind in "mM":
-        codes, uniques = pd.factorize(flat, sort=True)
-        uniques = list(uniques)
-    else:
-        flat = flat.astype(object)
-        codes, uniques = pd.factorize(flat, sort=False, use_na_sentinel=True)
-        uniques = list(uniques)
-        if is_set:
-            order = sorted(range(len(uniques)), key=lambda i: _set_key(uniques[i]))
-        else:
-            try:
-                order = sorted(range(len(uniques)), key=lambda i: uniques[i])
-            except TypeError:
-                order = sorted(range(len(uniques)), key=lambda i: _sort_key(uniques[i]))
-        remap = np.empty(len(uniques), dtype=np.int64)
-        remap[order] = np.arange(len(uniques))
-        uniques = [uniques[i] for i in order]
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], MISSING) if len(uniques) else codes
-    codes = np.asarray(codes, dtype=np.int64)
-    if categories is not None:
-        if is_set:
-            raise TypeError("categories= orders single values; it does not apply to set-valued (multi-label) cells")
-        cats = list(categories)
-        if len(set(map(_hashable, cats))) != len(cats):
-            raise ValueError(f"categories must be distinct; got {cats}")
-        position = {_hashable(v): i for i, v in enumerate(cats)}
-        unknown = [u for u in uniques if _hashable(u) not in position]
-        if unknown:
-            raise ValueError(f"value(s) {unknown[:5]} are not among categories={cats}")
-        remap = np.array([position[_hashable(u)] for u in uniques], dtype=np.int64)
-        if len(uniques):
-            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], MISSING)
-        uniques = cats
-    return Coded(codes.reshape(n, c), tuple(uniques), pd.Index(units), pd.Index(coders), is_set)
-
-
-def _hashable(v: Any) -> Hashable:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 # --- coincidences and distances ------------------------------------------------------------
@@ -466,11 +288,19 @@ def unit_counts(codes: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(rows[ok] * k + codes[ok], minlength=n * k).reshape(n, k).astype(float)
 
 
-def gwet_parts(coded: Coded, w: np.ndarray) -> tuple[float, np.ndarray] | tuple[None, str]:
+class GwetParts(NamedTuple):
+    """Gwet's observed agreement ``pa`` and classification probabilities ``pi`` (or why undefined)."""
+
+    pa: float
+    pi: np.ndarray
+    reason: str | None
+
+
+def gwet_parts(coded: Coded, w: np.ndarray) -> GwetParts:
     """Gwet's (2014) observed agreement pa and classification probabilities pi_k for raw ratings."""
     reason = basic_reason(coded)
     if reason:
-        return None, reason
+        return GwetParts(math.nan, np.zeros(coded.k), reason)
     r_ik = unit_counts(coded.codes, coded.k)
     r_i = r_ik.sum(axis=1)
     rated = r_i >= 1
@@ -480,7 +310,7 @@ def gwet_parts(coded: Coded, w: np.ndarray) -> tuple[float, np.ndarray] | tuple[
     per_unit = (r_ik[two] * (weighted[two] - 1.0)).sum(axis=1) / (r_i[two] * (r_i[two] - 1.0))
     pa = float(per_unit.mean())
     pi = (r_ik / r_i[:, None]).mean(axis=0)
-    return pa, pi
+    return GwetParts(pa, pi, None)
 
 
 def chance_corrected(pa: float, pe: float, name: str, coded: Coded, used: np.ndarray) -> tuple[float, str | None]:
@@ -491,18 +321,18 @@ def chance_corrected(pa: float, pe: float, name: str, coded: Coded, used: np.nda
 
 def fleiss(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     w = agreement_weights(weights, coded.k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     return chance_corrected(pa, float(pi @ w @ pi), "Fleiss' kappa", coded, pi > 0)
 
 
 def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
     w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     if k < 2:
         return math.nan, single_value_reason(coded, pi > 0, "Gwet's AC") + " (only one category)"
     pe = float(w.sum() * (pi * (1.0 - pi)).sum() / (k * (k - 1)))
@@ -512,9 +342,9 @@ def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
 def brennan_prediger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
     w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     pe = float(w.sum() / k**2)
     return chance_corrected(pa, pe, "Brennan-Prediger's coefficient", coded, pi > 0)
 
@@ -522,9 +352,9 @@ def brennan_prediger(coded: Coded, weights: Any = None) -> tuple[float, str | No
 def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
     w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     codes = coded.codes
     rows = []
     for g in range(codes.shape[1]):
@@ -541,9 +371,9 @@ def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
 
 
 def percent(coded: Coded) -> tuple[float, str | None]:
-    pa, pi = gwet_parts(coded, np.eye(coded.k))
-    if pa is None:
-        return math.nan, pi
+    pa, pi, why = gwet_parts(coded, np.eye(coded.k))
+    if why is not None:
+        return math.nan, why
     return pa, None
 
 
