@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 import workbench as wb
 
 WORKER = Path(__file__).with_name("_coding_worker.py")

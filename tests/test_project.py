@@ -8,6 +8,7 @@ import inspect
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench import ALL_ROUNDS, NO_ROUND
 from workbench.project import Project, Round

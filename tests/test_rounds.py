@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 import workbench as wb
 from workbench.ingest import load_threads
 
@@ -231,3 +232,23 @@ def test_no_disagreements_gives_empty_frames_with_columns(small):
     dis = small.round_disagreements("r")
     assert dis.empty and "codes:bob" in dis.columns
     assert small.round_disagreements("r", long=True).empty
+
+
+def test_the_round_review_is_the_one_disagreement_analysis(coded):
+    # the review reads the round's codings and assignments; the analysis is agreement.disagreements
+    codings = coded.codings(round="r")
+    assigned = {u: coded.round_info("r")["coders"] for u in coded.round_units("r")}
+    sets = {}
+    for u, c, code in zip(codings["unit_id"], codings["coder"], codings["code"]):
+        if c in assigned.get(u, ()):
+            sets.setdefault(u, {}).setdefault(c, set()).add(code)
+    table = pd.DataFrame.from_dict(
+        {u: {c: frozenset(s) for c, s in by.items()} for u, by in sets.items()}, orient="index"
+    ).reindex(index=[u for u in coded.round_units("r") if u in sets], columns=["alice", "bob", "cat"])
+    table = table.astype(object).where(table.notna(), None)
+    expected = wb.agreement.disagreements(table, wide=True)
+    review = coded.round_disagreements("r")
+    assert review["unit_id"].tolist() == expected["unit"].tolist()
+    assert review["contested"].tolist() == pytest.approx(expected["contested"].tolist())
+    assert review["codes_by_coder"].tolist() == expected["value_by_coder"].tolist()
+    assert review["n_code_sets"].tolist() == expected["n_values"].tolist()

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from workbench import sampling
 from workbench.sampling import allocate, check_seed, deal, draw, population_digest, sample_size, seed_rng
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.storage import tables as T
 

@@ -6,8 +6,9 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
-import workbench as wb
 from alembic import command
+
+import workbench as wb
 from workbench import storage
 from workbench.storage import engine as storage_engine
 from workbench.storage import tables as T

@@ -9,6 +9,7 @@ import sqlite3
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.sentinels import ALL_ROUNDS, NO_ROUND
 from workbench.storage import tables as T

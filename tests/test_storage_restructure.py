@@ -13,6 +13,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.storage import tables as T
 from workbench.storage.codings import Codings

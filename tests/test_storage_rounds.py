@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.ingest import load_threads
 from workbench.storage import tables as T

@@ -50,9 +50,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
+from .agreement import disagreements, reliability_table
 from .sentinels import ALL_ROUNDS, NO_ROUND
 from .storage import connect, display_url
-from .storage._disagreements import disagreement_table
 from .storage._kernel import Kernel, RoundSelection, round_selection
 from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
@@ -290,8 +290,6 @@ class Project:
             ``code, measure, value, ci_low, ci_high, n_units, n_coders, n_pairable,
             interpretation`` (see :func:`workbench.agreement.reliability_table`).
         """
-        from .agreement import reliability_table
-
         sel = round_selection(round)
         codings = self.codings(round=sel)
         if isinstance(exclusive_groups, str) and exclusive_groups == "codebook":
@@ -338,10 +336,49 @@ class Project:
             unit in the round, else the memo left with a coding).
         """
         info, codings, assigned, coders = self._rounds.review_data(round, codes)
-        decided = set(self.decisions(info["round_id"])["unit_id"]) if len(codings) else set()
-        memos = self.memos(round=info["round_id"], kind="memo", latest=True) if long else None
-        return disagreement_table(codings, assigned, coders, decided=decided, codes=codes, long=long,
-                                  anonymise=anonymise, memos=memos)
+        labels = {c: f"coder {i + 1}" for i, c in enumerate(coders)} if anonymise else {c: c for c in coders}
+        table = _code_sets(codings, assigned, coders, codes).rename(columns=labels)
+        wide = disagreements(table, wide=True).rename(
+            columns={"unit": "unit_id", "n_values": "n_code_sets", "value_by_coder": "codes_by_coder",
+                     **{f"value:{label}": f"codes:{label}" for label in labels.values()}}
+        )
+        decided = set(self.decisions(info["round_id"])["unit_id"]) if len(wide) else set()
+        n_assigned = [len(assigned[u]) if assigned else n for u, n in zip(wide["unit_id"], wide["n_coders"])]
+        wide.insert(2, "n_assigned", pd.Series(n_assigned, index=wide.index, dtype="int64"))
+        wide.insert(5, "adjudicated", wide["unit_id"].isin(decided).astype(bool))
+        if not long:
+            return wide
+        out = disagreements(table).rename(columns={"unit": "unit_id", "value": "codes"})
+        out = out[out["unit_id"].isin(set(wide["unit_id"]))][["unit_id", "coder", "codes", "contested"]]
+        memos = self.memos(round=info["round_id"], kind="memo", latest=True)
+        noted = {(u, labels.get(c, c)): t for u, c, t in zip(memos["unit_id"], memos["coder"], memos["text"])}
+        with_memo = codings[codings["memo"].notna() & (codings["memo"] != "")]
+        noted_too = {(u, labels.get(c, c)): t for u, c, t in zip(with_memo["unit_id"], with_memo["coder"], with_memo["memo"])}
+        out.insert(3, "memo", [noted.get(k) or noted_too.get(k) for k in zip(out["unit_id"], out["coder"])])
+        out["memo"] = out["memo"].astype(object).where(out["memo"].notna(), None)
+        return out.reset_index(drop=True)
+
+
+def _code_sets(
+    codings: pd.DataFrame, assigned: dict[str, list[str]], coders: list[str], codes: Sequence[str] | None
+) -> pd.DataFrame:
+    """Units x coders: each coder's set of codes on each unit (None: not coded by an assigned coder).
+
+    Units in queue order (then by id), coders in the round's order; restricted to ``codes``
+    when given (a coder who applied none of them has the empty set).
+    """
+    wanted = None if codes is None else set([codes] if isinstance(codes, str) else codes)
+    sets: dict[str, dict[str, set[str]]] = {}
+    for uid, coder, code in zip(codings["unit_id"], codings["coder"], codings["code"]):
+        if assigned and coder not in assigned.get(uid, ()):
+            continue
+        cell = sets.setdefault(uid, {}).setdefault(coder, set())
+        if code is not None and (wanted is None or code in wanted):
+            cell.add(code)
+    order = {u: i for i, u in enumerate(assigned)}
+    units = sorted(sets, key=lambda u: (order.get(u, len(order)), u))
+    cells = [[frozenset(sets[u][c]) if c in sets[u] else None for c in coders] for u in units]
+    return pd.DataFrame(cells, index=pd.Index(units, dtype=object), columns=coders, dtype=object)
 
 
 class Round:
@@ -462,6 +499,11 @@ class Round:
         Parameters
         ----------
         actor : str, optional
+            Who did it, for the audit log.
+
+        Returns
+        -------
+        None
         """
         self.project.close_round(self.round_id, actor=actor)
 
@@ -471,5 +513,10 @@ class Round:
         Parameters
         ----------
         actor : str, optional
+            Who did it, for the audit log.
+
+        Returns
+        -------
+        None
         """
         self.project.reopen_round(self.round_id, actor=actor)

@@ -23,7 +23,7 @@ from . import tables as T
 from ._kernel import Kernel, RoundRef, RoundSelection, now, round_selection, utc
 from .codebooks import Codebooks
 
-__all__ = ["Adjudication", "none_for_nan"]
+__all__ = ["Adjudication"]
 
 _DECISION_COLUMNS = [
     "adjudication_id", "unit_id", "round", "codes", "n_codes", "decided_by", "reason", "proposal",
@@ -32,7 +32,7 @@ _DECISION_COLUMNS = [
 _GOLD_COLUMNS = ["unit_id", "code", "round", "decided_by", "reason", "at", "codebook_version", "adjudication_id"]
 
 
-def none_for_nan(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+def _none_for_nan(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """Missing values of text columns as None (pandas turns None into NaN when building frames).
 
     Parameters
@@ -48,7 +48,7 @@ def none_for_nan(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> none_for_nan(pd.DataFrame({"memo": ["a", float("nan")]}), ["memo"])["memo"].tolist()
+    >>> _none_for_nan(pd.DataFrame({"memo": ["a", float("nan")]}), ["memo"])["memo"].tolist()
     ['a', None]
     """
     for c in columns:
@@ -210,7 +210,7 @@ class Adjudication:
         df["n_codes"] = pd.Series([len(x) for x in lists], index=df.index, dtype="int64")
         df["codebook_version"] = df["codebook_version"].astype("Int64")
         df["adjudication_id"] = df["adjudication_id"].astype("int64")
-        return none_for_nan(df[_DECISION_COLUMNS].reset_index(drop=True), ["reason", "proposal"])
+        return _none_for_nan(df[_DECISION_COLUMNS].reset_index(drop=True), ["reason", "proposal"])
 
     def gold(self, round: RoundSelection = ALL_ROUNDS) -> pd.DataFrame:
         """The gold set: current decisions, long (one row per code; "no code" is one row, code None).
@@ -235,7 +235,7 @@ class Adjudication:
             df = dec.assign(code=pd.Series(dtype=object))[_GOLD_COLUMNS]
         df["codebook_version"] = df["codebook_version"].astype("Int64")
         df["at"] = utc(df["at"])
-        return none_for_nan(df.reset_index(drop=True), ["code", "reason"])
+        return _none_for_nan(df.reset_index(drop=True), ["code", "reason"])
 
     def proposals(self, round: RoundSelection = ALL_ROUNDS) -> pd.DataFrame:
         """Discussion notes of proposed codebook changes (superseded decisions included), oldest first.

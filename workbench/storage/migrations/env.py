@@ -1,6 +1,7 @@
 """Alembic environment: always run programmatically with a connection in ``config.attributes``."""
 
 from alembic import context
+
 from workbench.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
