@@ -2,7 +2,7 @@
 
 >>> import workbench as wb
 >>> sorted(wb.__all__)[:3]
-['Code', 'CodeGroup', 'Codebook']
+['ALL_ROUNDS', 'Code', 'CodeGroup']
 """
 
 from __future__ import annotations
