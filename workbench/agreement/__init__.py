@@ -46,9 +46,11 @@ from .coefficients import (
     scott_pi,
 )
 from .disagreements import DISAGREEMENT_COLUMNS, disagreements
+from .forms import Tabulated, from_contingency, from_counts
 from .interpret import THRESHOLDS, band, interpret
 from .report import NO_CODE, OVERALL, REPORT_COLUMNS, per_code_agreement, reliability_table
 from .tables import coincidence_matrix, confusion_matrix, pairwise
+from .weights import WEIGHTS, weights_matrix
 
 __all__ = [
     "AgreementWarning",
@@ -60,6 +62,8 @@ __all__ = [
     "OVERALL",
     "REPORT_COLUMNS",
     "THRESHOLDS",
+    "Tabulated",
+    "WEIGHTS",
     "band",
     "bootstrap",
     "brennan_prediger",
@@ -69,6 +73,8 @@ __all__ = [
     "conger_kappa",
     "disagreements",
     "fleiss_kappa",
+    "from_contingency",
+    "from_counts",
     "gwet_ac1",
     "gwet_ac2",
     "interpret",
@@ -80,4 +86,5 @@ __all__ = [
     "percent_agreement",
     "reliability_table",
     "scott_pi",
+    "weights_matrix",
 ]

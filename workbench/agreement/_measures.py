@@ -48,7 +48,7 @@ MEASURES: dict[str, str] = {
 
 _REGISTRY = {
     "alpha": _Measure("alpha", krippendorff_alpha, _kernels.alpha, "alpha", ("level", "distance")),
-    "percent_agreement": _Measure("percent_agreement", percent_agreement, _kernels.percent, "percent", ()),
+    "percent_agreement": _Measure("percent_agreement", percent_agreement, _kernels.percent, "percent", ("weights",)),
     "cohen_kappa": _Measure("cohen_kappa", cohen_kappa, _kernels.cohen, "kappa", ("weights",)),
     "scott_pi": _Measure("scott_pi", scott_pi, _kernels.scott, "kappa", ("weights",)),
     "fleiss_kappa": _Measure("fleiss_kappa", fleiss_kappa, _kernels.fleiss, "kappa", ("weights",)),
