@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -170,7 +169,7 @@ def jaccard(a: Any, b: Any) -> float:
     return 0.0 if union == 0 else 1.0 - len(a & b) / union
 
 
-def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callable | None) -> np.ndarray:
+def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: Any) -> np.ndarray:
     k = coded.k
     if distance is not None:
         if callable(distance):
@@ -269,7 +268,7 @@ class AlphaParts:
         return 1.0 - self.d_o / self.d_e
 
 
-def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[AlphaParts | None, str | None]:
+def alpha_parts(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[AlphaParts | None, str | None]:
     reason = basic_reason(coded)
     if reason:
         return None, reason
@@ -284,7 +283,7 @@ def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable |
     return AlphaParts(o, delta, n, d_o, d_e), None
 
 
-def alpha(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[float, str | None]:
+def alpha(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[float, str | None]:
     parts, reason = alpha_parts(coded, level, distance)
     return (math.nan, reason) if parts is None else (parts.value, None)
 
