@@ -116,6 +116,7 @@ def disagreements(
     if not isinstance(wide, bool):
         raise TypeError(f"wide must be True or False; got {wide!r}")
     coded = _data.encode(data, unit, coder, value)
+    _data.require_coders(coded, "disagreements")
     names = (unit or "unit", coder or "coder", value or "value")
     codes = coded.codes
     sets = any(isinstance(c, frozenset) for c in coded.categories)

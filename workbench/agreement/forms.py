@@ -32,7 +32,7 @@ def _integer_counts(values: Any, what: str) -> np.ndarray:
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ValueError(
-            f"a {what} holds counts of units, whole numbers >= 0; cell [{i}, {j}] is {arr[i, j]!r}"
+            f"a {what} holds counts of units, whole numbers >= 0; cell [{i}, {j}] is {float(arr[i, j]):g}"
         )
     return arr.astype(np.int64)
 
