@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 import workbench.agreement as ag

@@ -14,6 +14,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -89,8 +90,13 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+def _t_pdf(t: float, df: float) -> float:
+    log = math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi)
+    return math.exp(log - (df + 1.0) / 2.0 * math.log1p(t * t / df))
+
+
 def t_quantile(p: float, df: float) -> float:
-    """The quantile of Student's t distribution (bisection on :func:`t_cdf`).
+    """The quantile of Student's t distribution: safeguarded Newton steps on :func:`t_cdf`.
 
     Examples
     --------
@@ -101,18 +107,28 @@ def t_quantile(p: float, df: float) -> float:
         raise ValueError(f"p must be strictly between 0 and 1; got {p}")
     if p < 0.5:
         return -t_quantile(1.0 - p, df)
-    lo, hi = 0.0, 1.0
+    if p == 0.5:
+        return 0.0
+    z = NormalDist().inv_cdf(p)  # Cornish-Fisher start (Abramowitz & Stegun 26.7.5)
+    t = z + (z**3 + z) / (4.0 * df) + (5.0 * z**5 + 16.0 * z**3 + 3.0 * z) / (96.0 * df**2)
+    lo, hi = 0.0, max(2.0 * t, 1.0)
     while t_cdf(hi, df) < p:
         lo, hi = hi, hi * 2.0
-    for _ in range(200):
-        mid = (lo + hi) / 2.0
-        if t_cdf(mid, df) < p:
-            lo = mid
+    t = min(max(t, lo), hi)
+    for _ in range(100):
+        f = t_cdf(t, df) - p
+        if f < 0:
+            lo = t
         else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, hi):
-            break
-    return (lo + hi) / 2.0
+            hi = t
+        step = f / _t_pdf(t, df)
+        new = t - step
+        if not lo < new < hi:
+            new = (lo + hi) / 2.0
+        if abs(new - t) < 1e-13 * max(1.0, abs(t)):
+            return new
+        t = new
+    return t
 
 
 # --- the formulas -------------------------------------------------------------------------------
