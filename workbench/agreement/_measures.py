@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import _kernels
+import workbench.agreement._kernels as _kernels
+
 from ._common import _check_level
 from ._data import Coded
 from .coefficients import (

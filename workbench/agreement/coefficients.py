@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import _check_level, _finish
 
 __all__ = [

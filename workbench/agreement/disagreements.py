@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
 
 __all__ = ["DISAGREEMENT_COLUMNS", "disagreements"]
 

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data
+import workbench.agreement._data as _data
+
 from ._data import Coded
 from ._measures import MEASURES, _kernel_call, _Measure, _measure
 from .bootstrap import _bootstrap_coded

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import AgreementWarning
 from ._data import category_label
 from ._measures import _kernel_call, _measure, _split_kwargs

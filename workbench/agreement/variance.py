@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import AgreementWarning
 from ._data import Coded
 from ._measures import MEASURES, _measure
