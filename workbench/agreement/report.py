@@ -17,7 +17,7 @@ from ._data import Coded
 from ._measures import MEASURES, _kernel_call, _Measure, _measure
 from .bootstrap import _bootstrap_coded
 from .interpret import interpret
-from .variance import SE_MEASURES, gwet_interval
+from .variance import SE_MEASURES, _gwet_interval
 
 __all__ = ["CI_METHODS", "NO_CODE", "OVERALL", "REPORT_COLUMNS", "per_code_agreement", "reliability_table"]
 
@@ -168,7 +168,7 @@ def _report_rows(
             if m.name in ("cohen_kappa", "scott_pi") and coded.codes.shape[1] != 2:
                 reason = f"{m.name} compares exactly two coders; {coded.codes.shape[1]} coded here"
             elif ci and ci_method == "gwet" and m.name in SE_MEASURES:
-                value, lo, hi, reason = gwet_interval(m.name, coded, None)
+                value, lo, hi, reason = _gwet_interval(m.name, coded, None)
             elif ci:
                 row_seed = _row_seed(seed, *seed_prefix, label, m.name)
                 res, reason = _bootstrap_coded(m, coded, opts, n_boot, row_seed, 0.95)

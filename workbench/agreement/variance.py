@@ -77,7 +77,23 @@ def _betainc(a: float, b: float, x: float) -> float:
 
 
 def t_cdf(t: float, df: float) -> float:
-    """Student's t distribution function.
+    """Student's t distribution function, from the regularised incomplete beta function.
+
+    Parameters
+    ----------
+    t : float
+        The point.
+    df : float
+        Degrees of freedom (> 0).
+
+    Returns
+    -------
+    float
+        ``P(T <= t)`` for ``T ~ t(df)``.
+
+    References
+    ----------
+    Abramowitz, M., & Stegun, I. A. (1964). Handbook of Mathematical Functions, 26.7.1 and 26.5.
 
     Examples
     --------
@@ -99,6 +115,22 @@ def _t_pdf(t: float, df: float) -> float:
 
 def t_quantile(p: float, df: float) -> float:
     """The quantile of Student's t distribution: safeguarded Newton steps on :func:`t_cdf`.
+
+    Parameters
+    ----------
+    p : float
+        The probability, strictly between 0 and 1.
+    df : float
+        Degrees of freedom (> 0).
+
+    Returns
+    -------
+    float
+        ``t`` with ``P(T <= t) = p`` for ``T ~ t(df)``.
+
+    References
+    ----------
+    Abramowitz, M., & Stegun, I. A. (1964). Handbook of Mathematical Functions, 26.7.5.
 
     Examples
     --------
@@ -428,7 +460,7 @@ def _units(coded: Coded, name: str) -> int:
     return int((coded.codes >= 0).any(axis=1).sum())
 
 
-def gwet_interval(
+def _gwet_interval(
     name: str, coded: Coded, weights: Any, confidence: float = 0.95, population: float | None = None
 ) -> tuple[float, float, float, str | None]:
     """``(value, ci_low, ci_high, reason)`` by Gwet's formulas, for the per-code report (private)."""
