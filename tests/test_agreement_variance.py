@@ -9,7 +9,7 @@ Every expected value is printed by irrCAC, Gwet's R package, or by its Python po
 * irrCAC 1.0 (CRAN 2019-09-23), vignettes ``overview.html`` and ``weighting.html``: the
   same with quadratic weights; 1.0 printed two-sided p-values (twice the one-sided ones);
 * afergadis/irrCAC 0.4.4 (the Python port, made with Gwet's permission), tests
-  ``test/unit/irrCAC/raw/test_{gwet,conger,bp}.py``: the other weighting schemes on
+  ``test/unit/irrCAC/raw/test_{gwet,conger,bp,fleiss}.py``: the other weighting schemes on
   ``cac.raw4raters`` and the two-rater data ``cac.ben.gerry`` (3 decimals; two-sided p).
 """
 
@@ -132,20 +132,21 @@ def test_raw_ratings_quadratic_and_two_sided_p_of_irrcac_1_0():
 
 
 @pytest.mark.parametrize(
-    ("weights", "gwet", "conger", "bp"),
-    # afergadis/irrCAC 0.4.4 tests, cac.raw4raters: (value, se, ci_low) for AC2, Conger, BP
+    ("weights", "gwet", "conger", "bp", "fleiss"),
+    # afergadis/irrCAC 0.4.4 tests, cac.raw4raters: (value, se, ci_low) for AC2, Conger, BP, Fleiss
     [
-        ("linear", (0.859, 0.117, 0.600), (0.814, 0.145, 0.494), (0.848, 0.123, 0.577)),
-        ("ordinal", (0.899, 0.107, 0.664), (0.844, 0.144, 0.526), (0.886, 0.114, 0.636)),
-        ("radical", (0.820, 0.128, 0.537), (0.788, 0.146, 0.466), (0.813, 0.133, 0.520)),
-        ("ratio", (0.857, 0.122, 0.589), (0.812, 0.149, 0.485), (0.840, 0.132, 0.549)),
-        ("circular", (0.830, 0.133, 0.538), (0.805, 0.147, 0.481), (0.824, 0.137, 0.522)),
-        ("bipolar", (0.900, 0.106, 0.667), (0.845, 0.142, 0.532), (0.888, 0.112, 0.641)),
+        ("linear", (0.859, 0.117, 0.600), (0.814, 0.145, 0.494), (0.848, 0.123, 0.577), (0.818, 0.149, 0.491)),
+        ("ordinal", (0.899, 0.107, 0.664), (0.844, 0.144, 0.526), (0.886, 0.114, 0.636), (0.850, 0.147, 0.527)),
+        ("radical", (0.820, 0.128, 0.537), (0.788, 0.146, 0.466), (0.813, 0.133, 0.520), (0.790, 0.150, 0.460)),
+        ("ratio", (0.857, 0.122, 0.589), (0.812, 0.149, 0.485), (0.840, 0.132, 0.549), (0.821, 0.152, 0.486)),
+        ("circular", (0.830, 0.133, 0.538), (0.805, 0.147, 0.481), (0.824, 0.137, 0.522), (0.807, 0.149, 0.479)),
+        ("bipolar", (0.900, 0.106, 0.667), (0.845, 0.142, 0.532), (0.888, 0.112, 0.641), (0.853, 0.145, 0.535)),
     ],
 )
-def test_raw_ratings_every_scheme(weights, gwet, conger, bp):
-    r = rows(ag.standard_errors(RAW4RATERS, ["gwet_ac2", "conger_kappa", "brennan_prediger"], weights=weights))
-    for name, (value, se, lo) in (("gwet_ac2", gwet), ("conger_kappa", conger), ("brennan_prediger", bp)):
+def test_raw_ratings_every_scheme(weights, gwet, conger, bp, fleiss):
+    names = ["gwet_ac2", "conger_kappa", "brennan_prediger", "fleiss_kappa"]
+    r = rows(ag.standard_errors(RAW4RATERS, names, weights=weights))
+    for name, (value, se, lo) in zip(names, (gwet, conger, bp, fleiss)):
         got = r[name]
         assert (round(got["value"], 3), round(got["se"], 3), round(got["ci_low"], 3)) == (value, se, lo), name
         assert got["ci_high"] == 1.0
