@@ -22,6 +22,7 @@ __all__ = [
     "UnknownRoundError",
     "PrivacyError",
     "IdentifierError",
+    "AccessError",
 ]
 
 
@@ -144,3 +145,11 @@ class PrivacyError(WorkbenchError, ValueError):
 
 class IdentifierError(WorkbenchError, ValueError):
     """A name (of a coder, round, code or codebook) breaks the naming rules or looks like one taken."""
+
+
+class AccessError(WorkbenchError, PermissionError):
+    """Refused by the project's access rules (see :mod:`workbench.storage.access`).
+
+    The project is open for one coder, and the call would act as another coder, read
+    what a blind round hides from them, or do a supervisor's operation.
+    """

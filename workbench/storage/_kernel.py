@@ -13,7 +13,11 @@ database only through it:
   look names up and raise the named errors;
 * :func:`now` is the clock, :func:`utc` and :func:`utc_timestamp` read stored times
   as UTC (SQLite returns naive UTC datetimes);
-* :func:`round_selection` reads a ``round=`` argument (see :mod:`workbench.sentinels`).
+* :func:`round_selection` reads a ``round=`` argument (see :mod:`workbench.sentinels`);
+* :attr:`Kernel.viewer` is the coder the project was opened for (None: opened without
+  one), whom :meth:`Kernel.audit` names and :meth:`Kernel.where_visible` reads for (the
+  rules are in :mod:`~workbench.storage.access`);
+* :meth:`Kernel.call` runs one statement in its own transaction: one round trip.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -38,9 +43,12 @@ __all__ = [
     "Kernel",
     "RoundRef",
     "RoundSelection",
+    "ServerRefusal",
+    "Viewer",
     "now",
     "round_selection",
     "utc",
+    "visible",
     "utc_timestamp",
 ]
 
@@ -113,6 +121,51 @@ def utc_timestamp(value: Any) -> pd.Timestamp | None:
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
+class ServerRefusal(Exception):
+    """A server-side function of the store refused on purpose (SQLSTATE ``WB...``).
+
+    The caller turns it into the workbench error the same refusal raises on SQLite.
+
+    Parameters
+    ----------
+    state : str
+        The SQLSTATE (``WB001``: unknown unit, ...).
+    message, detail : str
+        What the function said.
+    """
+
+    def __init__(self, state: str, message: str = "", detail: str = ""):
+        super().__init__(f"{state}: {message} ({detail})")
+        self.state, self.message, self.detail = state, message, detail
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The coder a project was opened for.
+
+    Parameters
+    ----------
+    name : str
+    coder_id : int
+    role : str
+        ``coder`` or ``supervisor``.
+
+    Examples
+    --------
+    >>> Viewer("alice", 1, "coder").supervisor
+    False
+    """
+
+    name: str
+    coder_id: int
+    role: str
+
+    @property
+    def supervisor(self) -> bool:
+        """Whether the coder is a supervisor (who reads and writes everything)."""
+        return self.role == "supervisor"
+
+
 def round_selection(round: Any, *, every: bool = True) -> RoundSelection:
     """Check a ``round=`` argument: a round's name or id, ``NO_ROUND`` (or None) or ``ALL_ROUNDS``.
 
@@ -180,6 +233,9 @@ class Kernel:
         self.engine = engine
         self.name = name or display_url(str(engine.url))
         self._coder_ids: dict[str, int] = {}
+        self._rounds: dict[str | int, tuple[int, str, int | None]] = {}
+        #: the coder the project was opened for (None: opened without a coder)
+        self.viewer: Viewer | None = None
 
     @property
     def dialect(self) -> str:
@@ -249,6 +305,46 @@ class Kernel:
         except DRIVER_ERRORS as exc:
             raise self.error(doing, exc) from exc
 
+    def call(self, statement: str, params: tuple[Any, ...], doing: str, *, after: str = "") -> Any:
+        """Run one statement in its own transaction (autocommit): one round trip to the server.
+
+        For the server-side functions of PostgreSQL (``wb_code``, ``wb_next_unit``): the
+        statement commits, or changes nothing, before this returns.
+
+        Parameters
+        ----------
+        statement : str
+            SQL with ``%s`` placeholders (the driver's own style).
+        params : tuple
+        doing : str
+            What is being done, for the message of a :class:`StoreError`.
+        after : str
+            The last sentence of that message.
+
+        Returns
+        -------
+        any
+            The first column of the first row.
+
+        Raises
+        ------
+        ServerRefusal
+            The server refused on purpose (SQLSTATE ``WB...``), for the caller to turn into
+            a workbench error; any other driver error becomes a StoreError.
+        """
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                return conn.exec_driver_sql(statement, params).scalar()
+        except sa.exc.DBAPIError as exc:
+            state = str(getattr(exc.orig, "sqlstate", "") or "")
+            if state.startswith("WB"):
+                diag = getattr(exc.orig, "diag", None)
+                raise ServerRefusal(state, getattr(diag, "message_primary", "") or "",
+                                    getattr(diag, "message_detail", "") or "") from None
+            raise self.error(doing, exc, after) from exc
+        except DRIVER_ERRORS as exc:
+            raise self.error(doing, exc, after) from exc
+
     def frame(self, query: Any, doing: str, *, times: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run a query into a DataFrame, with the named time columns in UTC.
 
@@ -282,10 +378,14 @@ class Kernel:
         detail : any
             JSON-serialisable detail.
         actor : str, optional
-            Who did it.
+            Who did it; in a project opened for a coder, always that coder.
         """
+        role = "owner"
+        if self.viewer is not None:
+            actor, role = self.viewer.name, self.viewer.role
         conn.execute(
-            T.audit_log.insert().values(at=now(), actor=actor, action=action, detail=json.dumps(detail, default=str))
+            T.audit_log.insert().values(at=now(), actor=actor, action=action, detail=json.dumps(detail, default=str),
+                                        role=role)
         )
 
     # --- look-ups -----------------------------------------------------------------------------
@@ -312,6 +412,51 @@ class Kernel:
             )
         self._coder_ids[name] = int(cid)
         return int(cid)
+
+    def round_ref(self, round: RoundRef, doing: str) -> tuple[int, str, int | None] | None:
+        """A round's id, name and pinned codebook version, remembered after the first look-up.
+
+        These never change once a round exists (its status does: read it where it matters).
+
+        Parameters
+        ----------
+        round : str, int, None or NO_ROUND
+        doing : str
+            What the look-up is for, for the message of a :class:`StoreError`.
+
+        Returns
+        -------
+        tuple or None
+            ``(round_id, name, codebook_version)``; None outside any round.
+        """
+        sel = round_selection(round, every=False)
+        if sel is NO_ROUND:
+            return None
+        found = self._rounds.get(sel)  # type: ignore[arg-type]
+        if found is None:
+            with self.reading(doing) as conn:
+                rnd = self.one_round(conn, sel, "a round look-up")
+            found = (int(rnd["round_id"]), str(rnd["name"]), rnd["codebook_version"])
+            self._rounds[found[0]] = self._rounds[found[1]] = found
+        return found
+
+    def coder_id_cached(self, name: str, doing: str) -> int:
+        """:meth:`coder_id`, without a connection when the coder was looked up before.
+
+        Parameters
+        ----------
+        name : str
+        doing : str
+            What the look-up is for, for the message of a :class:`StoreError`.
+
+        Returns
+        -------
+        int
+        """
+        if isinstance(name, str) and name in self._coder_ids:
+            return self._coder_ids[name]
+        with self.reading(doing) as conn:
+            return self.coder_id(conn, name)
 
     def round_row(self, conn: sa.Connection, round: RoundRef) -> dict[str, Any] | None:
         """A round's row as a dict; None for ``None``/``NO_ROUND`` (outside any round).
@@ -446,3 +591,48 @@ class Kernel:
         with self.reading("look up a round") as conn:
             rnd = self.one_round(conn, sel, "a round filter")
         return q.where(key == rnd["round_id"])
+
+    def where_visible(self, q: Any, cols: Any) -> Any:
+        """Restrict a read of codings, events or memos to what the viewer may see.
+
+        The blind rule of :mod:`~workbench.storage.access`: a coder sees their own rows,
+        and another coder's only outside open rounds and never on a unit they code in an
+        open round. A project opened without a coder, or for a supervisor, sees every row.
+
+        Parameters
+        ----------
+        q : sqlalchemy.Select
+        cols : column collection
+            ``current_codings`` (``round_key``), ``coding_events`` or ``memos`` (``round_id``).
+
+        Returns
+        -------
+        sqlalchemy.Select
+        """
+        viewer = self.viewer
+        if viewer is None or viewer.supervisor:
+            return q
+        return q.where(visible(cols, viewer.coder_id))
+
+
+def visible(cols: Any, coder_id: int) -> Any:
+    """The blind rule as a condition on the rows of ``cols`` for coder ``coder_id``.
+
+    Parameters
+    ----------
+    cols : column collection
+        With ``coder_id``, ``unit_id`` and ``round_key`` (0 outside rounds) or ``round_id``.
+    coder_id : int
+
+    Returns
+    -------
+    sqlalchemy.ColumnElement
+    """
+    in_round, of_unit, assigned = T.rounds.alias("wb_in_round"), T.rounds.alias("wb_of_unit"), T.round_assignments.alias("wb_a")
+    key = cols.round_key if hasattr(cols, "round_key") else cols.round_id
+    open_round = sa.exists().where(in_round.c.round_id == key, in_round.c.status == "open")
+    blind_unit = sa.exists().where(
+        assigned.c.unit_id == cols.unit_id, assigned.c.coder_id == coder_id,
+        of_unit.c.round_id == assigned.c.round_id, of_unit.c.status == "open",
+    )
+    return sa.or_(cols.coder_id == coder_id, sa.and_(~open_round, ~blind_unit))

@@ -116,7 +116,7 @@ class Memos:
             q = q.where(m.kind.in_(["flag", "unflag"] if kind == "flag" else [kind]))
         if coder is not None:
             q = q.where(c.name.in_([coder] if isinstance(coder, str) else list(coder)))
-        q = self.kernel.where_round(q, m, round)
+        q = self.kernel.where_visible(self.kernel.where_round(q, m, round), m)  # the blind rule (storage.access)
         df = self.kernel.frame(q, "read memos", times=("at",))
         if latest and not df.empty:
             df["family"] = np.where(df["kind"] == "memo", "memo", "flag")
