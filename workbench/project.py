@@ -255,6 +255,7 @@ class Project:
         -------
         None
         """
+        self._kernel.close()
         self.engine.dispose()
 
     # settings and the audit log: storage.settings

@@ -15,8 +15,7 @@ database only through it:
   as UTC (SQLite returns naive UTC datetimes);
 * :func:`round_selection` reads a ``round=`` argument (see :mod:`workbench.sentinels`);
 * :attr:`Kernel.viewer` is the coder the project was opened for (None: opened without
-  one), whom :meth:`Kernel.audit` names and :meth:`Kernel.where_visible` reads for (the
-  rules are in :mod:`~workbench.storage.access`);
+  one), whom :meth:`Kernel.audit` names (the rules are in :mod:`~workbench.storage.access`);
 * :meth:`Kernel.call` runs one statement in its own transaction: one round trip.
 """
 
@@ -25,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,7 +49,6 @@ __all__ = [
     "now",
     "round_selection",
     "utc",
-    "visible",
     "utc_timestamp",
 ]
 
@@ -236,6 +236,9 @@ class Kernel:
         self._rounds: dict[str | int, tuple[int, str, int | None]] = {}
         #: the coder the project was opened for (None: opened without a coder)
         self.viewer: Viewer | None = None
+        self._held: sa.Connection | None = None  # the connection of :meth:`call`
+        self._held_used = 0.0
+        self._held_lock = threading.RLock()
 
     @property
     def dialect(self) -> str:
@@ -305,21 +308,23 @@ class Kernel:
         except DRIVER_ERRORS as exc:
             raise self.error(doing, exc) from exc
 
-    def call(self, statement: str, params: tuple[Any, ...], doing: str, *, after: str = "") -> Any:
+    def call(self, statement: str, params: tuple[Any, ...], doing: str, *, after: str = "", read: bool = False) -> Any:
         """Run one statement in its own transaction (autocommit): one round trip to the server.
 
-        For the server-side functions of PostgreSQL (``wb_code``, ``wb_next_unit``): the
-        statement commits, or changes nothing, before this returns.
+        For PostgreSQL's ``wb_code`` and ``wb_next_unit``: the statement has committed, or
+        changed nothing, when this returns. It runs on a connection the kernel keeps (a
+        pool's check-out would add a ping); one idle for a while is pinged first, and a
+        read is retried once on a new connection when the old one turns out dead.
 
         Parameters
         ----------
         statement : str
             SQL with ``%s`` placeholders (the driver's own style).
         params : tuple
-        doing : str
-            What is being done, for the message of a :class:`StoreError`.
-        after : str
-            The last sentence of that message.
+        doing, after : str
+            What is being done, and the last sentence, for the message of a StoreError.
+        read : bool
+            The statement only reads (safe to send again).
 
         Returns
         -------
@@ -329,21 +334,57 @@ class Kernel:
         Raises
         ------
         ServerRefusal
-            The server refused on purpose (SQLSTATE ``WB...``), for the caller to turn into
-            a workbench error; any other driver error becomes a StoreError.
+            The server refused on purpose (SQLSTATE ``WB...``); any other driver error
+            becomes a :class:`StoreError`.
         """
-        try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                return conn.exec_driver_sql(statement, params).scalar()
-        except sa.exc.DBAPIError as exc:
-            state = str(getattr(exc.orig, "sqlstate", "") or "")
-            if state.startswith("WB"):
-                diag = getattr(exc.orig, "diag", None)
-                raise ServerRefusal(state, getattr(diag, "message_primary", "") or "",
-                                    getattr(diag, "message_detail", "") or "") from None
-            raise self.error(doing, exc, after) from exc
-        except DRIVER_ERRORS as exc:
-            raise self.error(doing, exc, after) from exc
+        with self._held_lock:
+            for attempt in (1, 2):
+                try:
+                    conn = self._held_connection()
+                    value = conn.exec_driver_sql(statement, params).scalar()
+                    conn.commit()  # nothing to send in autocommit: ends SQLAlchemy's own bookkeeping
+                    return value
+                except sa.exc.DBAPIError as exc:
+                    self._drop_held(invalidated=exc.connection_invalidated)
+                    state = str(getattr(exc.orig, "sqlstate", "") or "")
+                    if state.startswith("WB"):
+                        diag = getattr(exc.orig, "diag", None)
+                        raise ServerRefusal(state, getattr(diag, "message_primary", "") or "",
+                                            getattr(diag, "message_detail", "") or "") from None
+                    if not (read and exc.connection_invalidated and attempt == 1):
+                        raise self.error(doing, exc, after) from exc
+                except DRIVER_ERRORS as exc:
+                    self._drop_held(invalidated=True)
+                    raise self.error(doing, exc, after) from exc
+
+    def _held_connection(self) -> sa.Connection:
+        """The kept autocommit connection; pinged when it has been idle for 30 s or more."""
+        if self._held is not None and time.monotonic() - self._held_used > 30:
+            try:
+                self._held.exec_driver_sql("SELECT 1").close()
+                self._held.commit()
+            except sa.exc.DBAPIError:
+                self._drop_held(invalidated=True)
+        if self._held is None:
+            self._held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._held_used = time.monotonic()
+        return self._held
+
+    def _drop_held(self, *, invalidated: bool) -> None:
+        if self._held is None:
+            return
+        if invalidated:
+            self._held.close()
+            self._held = None
+        else:
+            self._held.rollback()
+
+    def close(self) -> None:
+        """Give back the kept connection (the engine's pool is the caller's to dispose)."""
+        with self._held_lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
 
     def frame(self, query: Any, doing: str, *, times: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run a query into a DataFrame, with the named time columns in UTC.
@@ -591,48 +632,3 @@ class Kernel:
         with self.reading("look up a round") as conn:
             rnd = self.one_round(conn, sel, "a round filter")
         return q.where(key == rnd["round_id"])
-
-    def where_visible(self, q: Any, cols: Any) -> Any:
-        """Restrict a read of codings, events or memos to what the viewer may see.
-
-        The blind rule of :mod:`~workbench.storage.access`: a coder sees their own rows,
-        and another coder's only outside open rounds and never on a unit they code in an
-        open round. A project opened without a coder, or for a supervisor, sees every row.
-
-        Parameters
-        ----------
-        q : sqlalchemy.Select
-        cols : column collection
-            ``current_codings`` (``round_key``), ``coding_events`` or ``memos`` (``round_id``).
-
-        Returns
-        -------
-        sqlalchemy.Select
-        """
-        viewer = self.viewer
-        if viewer is None or viewer.supervisor:
-            return q
-        return q.where(visible(cols, viewer.coder_id))
-
-
-def visible(cols: Any, coder_id: int) -> Any:
-    """The blind rule as a condition on the rows of ``cols`` for coder ``coder_id``.
-
-    Parameters
-    ----------
-    cols : column collection
-        With ``coder_id``, ``unit_id`` and ``round_key`` (0 outside rounds) or ``round_id``.
-    coder_id : int
-
-    Returns
-    -------
-    sqlalchemy.ColumnElement
-    """
-    in_round, of_unit, assigned = T.rounds.alias("wb_in_round"), T.rounds.alias("wb_of_unit"), T.round_assignments.alias("wb_a")
-    key = cols.round_key if hasattr(cols, "round_key") else cols.round_id
-    open_round = sa.exists().where(in_round.c.round_id == key, in_round.c.status == "open")
-    blind_unit = sa.exists().where(
-        assigned.c.unit_id == cols.unit_id, assigned.c.coder_id == coder_id,
-        of_unit.c.round_id == assigned.c.round_id, of_unit.c.status == "open",
-    )
-    return sa.or_(cols.coder_id == coder_id, sa.and_(~open_round, ~blind_unit))

@@ -96,6 +96,8 @@ __all__ = [
     "login_name",
     "login_url",
     "role_of",
+    "visible",
+    "where_visible",
 ]
 
 #: The roles of a project's coders.
@@ -228,6 +230,53 @@ def login_url(url: str, coder: str, password: str | None = None) -> str:
         raise ValueError(f"{url!r} names no database; e.g. postgresql://host/coding")
     parsed = parsed.set(username=login_name(parsed.database, coder), password=password)
     return parsed.render_as_string(hide_password=False)
+
+
+def where_visible(kernel: Kernel, q: Any, cols: Any) -> Any:
+    """Restrict a read of codings, events or memos to what the open coder may see.
+
+    The blind rule (module docstring): a coder sees their own rows, and another coder's
+    only outside open rounds and never on a unit they code in an open round. A project
+    opened without a coder, or for a supervisor, reads every row.
+
+    Parameters
+    ----------
+    kernel : Kernel
+    q : sqlalchemy.Select
+    cols : column collection
+        ``current_codings`` (``round_key``), ``coding_events`` or ``memos`` (``round_id``).
+
+    Returns
+    -------
+    sqlalchemy.Select
+    """
+    viewer = kernel.viewer
+    if viewer is None or viewer.supervisor:
+        return q
+    return q.where(visible(cols, viewer.coder_id))
+
+
+def visible(cols: Any, coder_id: int) -> Any:
+    """The blind rule as a condition on the rows of ``cols`` for coder ``coder_id``.
+
+    Parameters
+    ----------
+    cols : column collection
+        With ``coder_id``, ``unit_id`` and ``round_key`` (0 outside rounds) or ``round_id``.
+    coder_id : int
+
+    Returns
+    -------
+    sqlalchemy.ColumnElement
+    """
+    in_round, of_unit, assigned = T.rounds.alias("wb_in_round"), T.rounds.alias("wb_of_unit"), T.round_assignments.alias("wb_a")
+    key = cols.round_key if hasattr(cols, "round_key") else cols.round_id
+    open_round = sa.exists().where(in_round.c.round_id == key, in_round.c.status == "open")
+    blind_unit = sa.exists().where(
+        assigned.c.unit_id == cols.unit_id, assigned.c.coder_id == coder_id,
+        of_unit.c.round_id == assigned.c.round_id, of_unit.c.status == "open",
+    )
+    return sa.or_(cols.coder_id == coder_id, sa.and_(~open_round, ~blind_unit))
 
 
 def _quote(conn: sa.Connection, name: str) -> str:

@@ -28,7 +28,7 @@ from ..errors import UnknownCodeError, UnknownUnitError, WorkbenchError
 from ..sentinels import ALL_ROUNDS
 from . import tables as T
 from ._kernel import Kernel, RoundRef, RoundSelection, ServerRefusal, now
-from .access import Access
+from .access import Access, where_visible
 from .codebooks import Codebooks
 from .queue import Queue
 
@@ -482,7 +482,7 @@ class Codings:
         q = self.kernel.where_round(q, cols, round)
         if unit_ids is not None:
             q = q.where(cols.unit_id.in_(list(unit_ids)))
-        return self.kernel.where_visible(q, cols)
+        return where_visible(self.kernel, q, cols)
 
     def _read(self, q: Any, doing: str) -> pd.DataFrame:
         df = self.kernel.frame(q, doing, times=("at",))
@@ -589,5 +589,5 @@ class Codings:
             key = self.kernel.round_key(self.kernel.round_row(conn, round))
             cc = T.current_codings.c
             q = sa.select(cc.code).where(cc.coder_id == coder_id, cc.round_key == key, cc.unit_id == unit_id)
-            rows = conn.execute(self.kernel.where_visible(q, cc).order_by(cc.event_id)).scalars()
+            rows = conn.execute(where_visible(self.kernel, q, cc).order_by(cc.event_id)).scalars()
             return list(dict.fromkeys(rows))

@@ -181,7 +181,7 @@ class Queue:
             coder_id = self.kernel.coder_id_cached(coder, doing)
             ref = self.kernel.round_ref(round, doing)
             try:
-                return self.kernel.call(_WB_NEXT_UNIT, (coder_id, ref[0] if ref else None, after), doing)
+                return self.kernel.call(_WB_NEXT_UNIT, (coder_id, ref[0] if ref else None, after), doing, read=True)
             except ServerRefusal:  # the only refusal: WB001, no unit ``after``
                 raise UnknownUnitError(self.kernel.unknown_unit_message(after)) from None
         with self.kernel.reading(doing) as conn:
