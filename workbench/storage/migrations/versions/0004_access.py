@@ -53,13 +53,13 @@ _FUNCTIONS = [
     # who is asking: the coder whose login is the current role (NULL for any other role)
     """
     CREATE FUNCTION wb_coder() RETURNS integer
-    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+    LANGUAGE sql STABLE SET search_path = {schema}, pg_temp AS $$
         SELECT coder_id FROM coders WHERE db_role = current_user::text
     $$
     """,
     """
     CREATE FUNCTION wb_supervising() RETURNS boolean
-    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+    LANGUAGE sql STABLE SET search_path = {schema}, pg_temp AS $$
         SELECT coalesce((SELECT role = 'supervisor' FROM coders WHERE db_role = current_user::text), false)
     $$
     """,
@@ -68,7 +68,7 @@ _FUNCTIONS = [
     """
     CREATE FUNCTION wb_first_uncoded(p_coder integer, p_round integer, p_start bigint,
                                      OUT seq bigint, OUT unit_id text)
-    LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql STABLE SET search_path = {schema}, pg_temp AS $$
     DECLARE
         r record;
         rk integer := coalesce(p_round, 0);
@@ -99,7 +99,7 @@ _FUNCTIONS = [
     # (the invariant of workbench.storage.queue: every queue unit below the frontier is coded)
     """
     CREATE FUNCTION wb_derive_event() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
     DECLARE
         rk integer := coalesce(NEW.round_id, 0);
         skey text := CASE WHEN NEW.span_start IS NULL THEN '' ELSE NEW.span_start || ':' || NEW.span_end END;
@@ -176,7 +176,7 @@ _FUNCTIONS = [
     CREATE FUNCTION wb_code(p_unit text, p_coder integer, p_round integer, p_version integer, p_action text,
                             p_codes text[], p_siblings text[], p_memo text, p_span_start integer,
                             p_span_end integer) RETURNS integer[]
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
     DECLARE
         n_chars integer;
         rnd record;
@@ -241,7 +241,7 @@ _FUNCTIONS = [
     # Project.next_unit in one statement
     """
     CREATE FUNCTION wb_next_unit(p_coder integer, p_round integer, p_after text) RETURNS text
-    LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql STABLE SET search_path = {schema}, pg_temp AS $$
     DECLARE
         start bigint;
         after_seq bigint;
@@ -303,9 +303,14 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("role", sa.String(16), nullable=True))
     op.create_index("ix_round_assignments_coder_unit", "round_assignments", ["coder_id", "unit_id"])
-    if op.get_bind().dialect.name != "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
         return
-    for statement in _FUNCTIONS + _policies():
+    # the functions find the project's tables in its schema, never in a caller's temporary one
+    schema = bind.dialect.identifier_preparer.quote_identifier(bind.exec_driver_sql("SELECT current_schema()").scalar())
+    for statement in _FUNCTIONS:
+        op.execute(statement.replace("{schema}", schema))
+    for statement in _policies():
         op.execute(statement)
 
 
