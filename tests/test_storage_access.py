@@ -389,6 +389,27 @@ def test_after_the_round_closes_the_supervisors_login_computes_agreement(pg_team
             conn.exec_driver_sql("DELETE FROM coding_events")
 
 
+def test_a_supervisors_login_runs_the_project(pg_team):
+    """The grants of the supervisors' group cover every operation of the workbench's API."""
+    with opened(pg_team, coder="sam", password=PASSWORDS["sam"]) as sam:
+        sam.add_units(wb.make_units([{"unit_id": "n1", "thread_id": "n", "text": "a new reply"}]))
+        sam.add_coder("carol")
+        sam.set_role("carol", "supervisor")  # carol has no login yet: the project's record only
+        sam.set_setting("break_minutes", 45)
+        sam.close_round("pilot")
+        sam.adjudicate("t1:1", "defensive", round="pilot", decided_by="sam", reason="not all")
+        sam.new_round("second", units=["t2:1", "n1"], coders=["alice", "carol"], seed=3)
+        sam.code("n1", "gratitude", coder="carol", round="second")
+        version = sam.rename_code("gratitude", "thanks")
+        assert version == 2 and sam.codings(coder="carol")["code"].tolist() == ["thanks"]
+        assert sam.next_unit("carol", round="second") == "t2:1"
+        sam.rebuild_state()
+        assert sam.gold("pilot")["code"].tolist() == ["defensive"]
+        assert set(sam.audit_log().loc[lambda d: d["role"] == "supervisor", "actor"]) == {"sam"}
+    with opened(pg_team) as owner:
+        assert owner.rounds()["status"].tolist() == ["closed", "open"]
+
+
 def test_a_login_opens_the_project_for_its_own_coder_only(pg_team):
     alice_url = login_url(pg_team, "alice", PASSWORDS["alice"])
     with opened(alice_url) as alice:  # no coder= given: the login decides
