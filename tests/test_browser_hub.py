@@ -197,12 +197,12 @@ def hub(tmp_path, pg_url, demo_codebook):
 
 
 def sign_up(page, base: str, name: str) -> None:
+    """Submit the hub's sign-up form (the result is awaited by the caller)."""
     page.goto(base + "hub/signup")
     page.fill("#username_input", name)
     page.fill("#password_input", PASSWORD)
     page.fill("#password_confirmation_input", PASSWORD)
-    page.click("#signup_submit")
-    page.wait_for_selector("text=The signup was successful", timeout=30_000)
+    page.click("#signup_submit", no_wait_after=True)
 
 
 def log_in(page, base: str, name: str) -> None:
@@ -210,7 +210,7 @@ def log_in(page, base: str, name: str) -> None:
     page.goto(base + "hub/login")
     page.fill("#username_input", name)
     page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
+    page.click("#login_submit", no_wait_after=True)
 
 
 def run_until_output(page, text: str, tries: int = 4) -> None:
@@ -258,8 +258,10 @@ def test_two_coders_and_a_supervisor_on_the_team_server(hub, pg_url, tmp_path):
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             pages[name] = context.new_page()
         try:
-            for name, page in pages.items():
+            for name, page in pages.items():  # three sign-ups at once
                 sign_up(page, base, name)
+            for page in pages.values():
+                page.wait_for_selector("text=The signup was successful", timeout=60_000)
             # the supervisor's part, through the API the admin page uses
             assert add_to_group(base, token, CODERS, list(CODES)) == ["alice", "bob"]
             assert group_members(base, token, "supervisors") == [SUPERVISOR]

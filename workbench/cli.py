@@ -647,15 +647,8 @@ def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
 
 # --- hub ----------------------------------------------------------------------------------
 def _cmd_hub(args: argparse.Namespace, out: _Out) -> int:
-    from .hub import (
-        HubError,
-        exec_hub,
-        hub_command,
-        is_loopback,
-        jupyterhub_version,
-        settings_from_args,
-        write_config,
-    )
+    from .hub import HubError, exec_hub, hub_command, is_loopback, jupyterhub_version, write_config
+    from .hub.command import settings_from_args
 
     try:
         version = jupyterhub_version()
@@ -833,36 +826,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
     p.set_defaults(func=_cmd_app)
 
-    p = sub.add_parser("hub", parents=[common], formatter_class=fmt, epilog=_EPILOG,
-                       help="start the team server: log-in, the coder app for coders, JupyterLab for supervisors",
-                       description="Start JupyterHub on the project (a postgresql:// URL for a team; a SQLite file for a "
-                                   "trial on one machine). Users sign up and log in with the NativeAuthenticator; a "
-                                   "supervisor authorises sign-ups (/hub/authorize) and puts users in the hub groups "
-                                   "'coders' (the Voilà coder app, coding under their log-in name) or 'supervisors' "
-                                   "(JupyterLab) on the admin page (/hub/admin). Another JupyterHub authenticator or "
-                                   "spawner goes in --config FILE. See deploy/README.md.")
-    p.add_argument("--supervisor", action="append", metavar="NAME",
-                   help="a supervisor's hub user name: an admin of the hub, in the group 'supervisors' (repeatable; "
-                        "at least one)")
-    p.add_argument("--coder", action="append", metavar="NAME", help="put this hub user in the group 'coders' (repeatable)")
-    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="the hub's public port (default: 8000)")
-    p.add_argument("--open-signup", action="store_true",
-                   help="sign-ups need no supervisor's approval (tests, a small trusted team)")
-    p.add_argument("--round", "-r", metavar="R", help="coders code in this round")
-    p.add_argument("--state-dir", default="hub-state", metavar="DIR",
-                   help="the hub's own files: its user database, cookie secret, API token (default: hub-state)")
-    p.add_argument("--notebook-dir", metavar="DIR", help="the folder supervisors' JupyterLab opens (default: here)")
-    p.add_argument("--notebook", metavar="PATH", help="another coder app notebook")
-    p.add_argument("--config", metavar="FILE", help="a further JupyterHub configuration file, loaded last")
-    p.add_argument("--proxy", metavar="PATH",
-                   help="configurable-http-proxy (default: node_modules/.bin here or in the workbench's folder, then PATH)")
-    p.add_argument("--ssl-key", metavar="FILE", help="TLS key for the public address")
-    p.add_argument("--ssl-cert", metavar="FILE", help="TLS certificate for the public address")
-    p.add_argument("--min-password-length", type=int, default=8, metavar="N", help="at sign-up (default: 8)")
-    p.add_argument("--hub-port", type=int, metavar="N", help="the hub's internal API on 127.0.0.1 (default: a free port)")
-    p.add_argument("--proxy-api-port", type=int, metavar="N", help="the proxy's API on 127.0.0.1 (default: a free port)")
-    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    from .hub import command as hub_command_line
+
+    p = sub.add_parser("hub", parents=[common], formatter_class=fmt, epilog=_EPILOG, help=hub_command_line.HELP,
+                       description=hub_command_line.DESCRIPTION)
+    hub_command_line.add_arguments(p)
     p.set_defaults(func=_cmd_hub)
     return parser
 

@@ -6,7 +6,8 @@
   ``supervisors``, the role of a user from their groups;
 * :mod:`workbench.hub.config`: :func:`configure`, JupyterHub's configuration from the settings;
 * :mod:`workbench.hub.coder_server`: the coder's Jupyter Server, locked down to the coder app;
-* :mod:`workbench.hub.run`: the command line that runs JupyterHub, and groups through its API.
+* :mod:`workbench.hub.run`: the command line that runs JupyterHub, and groups through its API;
+* :mod:`workbench.hub.command`: ``workbench hub``'s options.
 
 :mod:`workbench.hub.coder_server` imports JupyterHub; the rest imports it only when the
 hub starts, so ``workbench --help`` works without it.
@@ -30,7 +31,6 @@ from .run import (
     group_members,
     hub_command,
     jupyterhub_version,
-    settings_from_args,
     write_config,
 )
 from .settings import CODERS, ROLES, SUPERVISORS, HubSettings, is_loopback, project_for, role_of
@@ -57,7 +57,6 @@ __all__ = [
     "prepare_state",
     "project_for",
     "role_of",
-    "settings_from_args",
     "spawn_hook",
     "write_config",
 ]

@@ -12,7 +12,6 @@ script calls :func:`add_to_group` with the token the hub made for workbench
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -35,7 +34,6 @@ __all__ = [
     "hub_command",
     "jupyterhub_version",
     "exec_hub",
-    "settings_from_args",
     "write_config",
 ]
 
@@ -211,55 +209,6 @@ def group_members(hub_url: str, token: str, group: str) -> list[str]:
     """The members of a hub group, sorted (JupyterHub's REST API)."""
     info = _api(hub_url, token, "GET", f"/groups/{quote(group, safe='')}")
     return sorted(info.get("users", [])) if isinstance(info, dict) else []
-
-
-def settings_from_args(args: argparse.Namespace, *, project: str, coder_app: Path) -> HubSettings:
-    """The settings of ``workbench hub``'s arguments, checked; :class:`HubError` or ``ValueError`` says what is wrong.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        ``workbench hub``'s parsed arguments.
-    project : str
-        The project (``--project``, ``$WB_PROJECT`` or the default): a SQLite path or a URL.
-    coder_app : Path
-        The coder app notebook.
-
-    Returns
-    -------
-    HubSettings
-    """
-    if "://" not in project:
-        path = Path(project).expanduser()
-        if not path.exists():
-            raise HubError(f"no project at {path}: create it first (workbench import ...), or pass "
-                           "--project postgresql://USER@HOST/DB (a team needs PostgreSQL)")
-        project = str(path.resolve())
-    if not args.supervisor:
-        raise HubError("name the supervisor: --supervisor NAME (they sign up first, then authorise the "
-                       "coders' sign-ups and put them in the group 'coders' on the hub's admin page)")
-    for flag, port in (("--port", args.port), ("--hub-port", args.hub_port), ("--proxy-api-port", args.proxy_api_port)):
-        if port is not None and not 0 < port < 65536:
-            raise HubError(f"{flag} must be between 1 and 65535, not {port}")
-    notebook_dir = Path(args.notebook_dir or ".").expanduser()
-    if not notebook_dir.is_dir():
-        raise HubError(f"--notebook-dir {notebook_dir} is not a folder")
-    files = {}
-    for flag, value in (("--config", args.config), ("--ssl-key", args.ssl_key), ("--ssl-cert", args.ssl_cert)):
-        if value is not None:
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise HubError(f"{flag} {value}: no such file")
-            files[flag] = str(path.resolve())
-    return HubSettings(
-        project=project, state_dir=str(Path(args.state_dir).expanduser().resolve()), ip=args.ip, port=args.port,
-        hub_port=args.hub_port or free_port(), proxy_api_port=args.proxy_api_port or free_port(),
-        supervisors=tuple(args.supervisor), coders=tuple(args.coder or ()), open_signup=args.open_signup,
-        round=args.round, notebook_dir=str(notebook_dir.resolve()), coder_app=str(Path(coder_app).resolve()),
-        proxy_command=tuple(find_proxy(args.proxy)), python=sys.executable, ssl_key=files.get("--ssl-key"),
-        ssl_cert=files.get("--ssl-cert"), min_password_length=args.min_password_length,
-        config_file=files.get("--config"),
-    )
 
 
 def exec_hub(cmd: Sequence[str], cwd: Path) -> None:

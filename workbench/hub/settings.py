@@ -20,7 +20,7 @@ True
 >>> role_of({"coders"}), role_of({"coders", "supervisors"}), role_of(set())
 ('coder', 'supervisor', None)
 >>> project_for("postgresql://{username}@db/study", "o'neil")
-"postgresql://o%27neil@db/study"
+'postgresql://o%27neil@db/study'
 """
 
 from __future__ import annotations
