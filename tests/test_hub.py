@@ -332,3 +332,43 @@ def test_the_coder_app_codes_as_the_hub_user_and_refuses_without_one(tmp_path, d
         assert list(project.coders()["name"]) == ["alice"]
     finally:
         project.close()
+
+
+@pytest.mark.slow
+def test_workbench_app_really_wants_its_token(tmp_path):
+    import re
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    from workbench.hub import free_port
+
+    port = free_port()
+    log = tmp_path / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "workbench", "app", "--project", str(tmp_path / "p.db"),
+                                 "--port", str(port), "--no-browser"], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while "running at" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        token = re.search(r"http://127\.0\.0\.1:\d+/\?token=([0-9a-f]{32,})", log.read_text())
+        assert token, log.read_text()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(f"http://127.0.0.1:{port}/", timeout=30)
+        assert refused.value.code == 302 and "/login" in refused.value.headers["Location"]
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            opener.open(f"http://127.0.0.1:{port}/?token=" + "0" * 48, timeout=30)
+        assert wrong.value.code == 302
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
