@@ -47,7 +47,7 @@ SETTINGS = HubSettings(
     proxy_command=tuple(find_proxy(roots=[REPO])),
     python=sys.executable,
 )
-configure(c, SETTINGS)  # noqa: F821 - `c` is the configuration object JupyterHub provides
+configure(c, SETTINGS)  # type: ignore[name-defined]  # noqa: F821 - `c` is the configuration object JupyterHub provides
 
 # --- your changes -----------------------------------------------------------------------------
 # Another authenticator (pip install oauthenticator): log in with the institution's accounts.
