@@ -167,8 +167,13 @@ def test_the_spawn_hook_gives_coders_the_app_and_supervisors_jupyterlab(tmp_path
                                  "WB_ROUND": "pilot"}
     assert "configure_coder_server(c)" in paths["coder_config"].read_text()
 
+    hook(coder)  # a restart of the same server: the same arguments, not twice
+    assert coder.args.count(f"--config={paths['coder_config']}") == 1
+
     supervisor = _spawner("sam", [CODERS, SUPERVISORS])
+    supervisor.args = ["--ServerApp.iopub_data_rate_limit=1e7"]  # a deployment's own arguments are kept
     hook(supervisor)
+    assert supervisor.args[0] == "--ServerApp.iopub_data_rate_limit=1e7"
     assert (supervisor.default_url, supervisor.notebook_dir) == ("/lab", str(tmp_path.resolve()))
     assert not any(a.startswith("--config") for a in supervisor.args)
     assert supervisor.environment["WB_HUB_ROLE"] == "supervisor"

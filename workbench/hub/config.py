@@ -144,14 +144,18 @@ def spawn_hook(settings: HubSettings, paths: dict[str, Path]) -> Callable[[Any],
         if settings.round:
             env["WB_ROUND"] = settings.round
         spawner.environment = env
+        # the arguments a deployment configured (c.Spawner.args), kept across restarts of this server
+        if not hasattr(spawner, "_workbench_args"):
+            spawner._workbench_args = [a for a in spawner.args if a != "--allow-root"]
+        args = [*spawner._workbench_args, *_root_args()]
         if role == "coder":
             spawner.notebook_dir = str(paths["coder_app"])
             spawner.default_url = f"/voila/render/{CODER_APP_NAME}"
-            spawner.args = [f"--config={paths['coder_config']}", *_root_args()]
+            spawner.args = [f"--config={paths['coder_config']}", *args]
         else:
             spawner.notebook_dir = notebook_dir
             spawner.default_url = "/lab"
-            spawner.args = list(_root_args())
+            spawner.args = args
         spawner.log.info("workbench: starting the %s server of %s", role, user.name)
 
     return hook
