@@ -79,7 +79,12 @@ def _imports(module: str, path: Path) -> set[str]:
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             target = _resolve(module, is_pkg, node)
-            names = [target] + [f"{target}.{a.name}" for a in node.names]
+            subs = [f"{target}.{a.name}" for a in node.names]
+            # ``from . import x`` names the submodule x; the package itself only when a
+            # name imported from it is not a submodule
+            names = [s for s in subs if s in MODULES]
+            if len(names) < len(subs):
+                names.append(target)
         for name in names:
             if not name.startswith("workbench"):
                 continue

@@ -12,7 +12,6 @@ import datetime as dt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 import workbench as wb
 from workbench.storage import tables as T
 
@@ -21,7 +20,7 @@ def _add_round(project: wb.Project, name: str) -> None:
     """A minimal open round (the rounds workflow is another module's)."""
     with project.engine.begin() as conn:
         conn.execute(
-            T.rounds.insert().values(name=name, status="open", created_at=dt.datetime.now(dt.timezone.utc))
+            T.rounds.insert().values(name=name, status="open", created_at=dt.datetime.now(dt.UTC))
         )
 
 

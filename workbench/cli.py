@@ -293,7 +293,9 @@ def _load_codebook(path: Path):
     from .codebook import Codebook
 
     if path.suffix.lower() == ".qdc":
-        return Codebook.from_qdc(path)
+        from .interchange import read_qdc
+
+        return read_qdc(path)
     return Codebook.from_yaml(path)
 
 
