@@ -23,8 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import workbench as wb
 
+import workbench as wb
 from _browser import (
     ROOT,
     _missing,

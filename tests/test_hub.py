@@ -13,9 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import workbench as wb
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+import workbench as wb
 from workbench import cli
 from workbench.hub import (
     API_SCOPES,
