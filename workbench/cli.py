@@ -23,7 +23,11 @@ Commands
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
     exit 1 (and nothing written) when a cell fails or a name would leak.
 ``workbench app [--port N] [--round R] [--dry-run]``
-    Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project.
+    Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project, on this
+    machine only (127.0.0.1), behind a token.
+``workbench hub --supervisor NAME [--port N] [--ip ADDR] [--open-signup] [--dry-run]``
+    Start the team server: JupyterHub with log-in; coders get the coder app under their
+    log-in name, supervisors JupyterLab (see ``deploy/README.md``).
 
 Every command takes ``--project PATH_OR_URL`` (before or after the command name; default
 ``data/project.db``, or the ``WB_PROJECT`` environment variable when it is set).
@@ -97,6 +101,7 @@ COMMANDS: tuple[str, ...] = (
     "export",
     "report",
     "app",
+    "hub",
 )
 
 DEFAULT_PROJECT = "data/project.db"
@@ -603,21 +608,31 @@ def _find_app(name: str | None) -> Path:
 
 
 def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
-    """The command line and the environment variables that start the coder app."""
+    """The command line and the environment variables that start the coder app.
+
+    Voilà listens on ``args.ip`` behind a token it makes (and prints in the app's address).
+    """
     notebook = _find_app(args.notebook)
     url = _project_url(args)
     env = {"WB_PROJECT": url if _is_url(url) else str(Path(url).expanduser().resolve())}
     if args.round:
         env["WB_ROUND"] = args.round
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}"]
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}", "--token"]
     if args.no_browser:
         cmd.append("--no-browser")
     return cmd, env
 
 
 def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
+    from .hub import is_loopback
+
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    if not is_loopback(args.ip):
+        raise CommandError(
+            f"workbench app will not listen on {args.ip}: its coders type their own name, so anyone who reached it "
+            "could code as anyone and see their codes. It serves this machine only (--ip 127.0.0.1). For coders "
+            "on other machines start the team server, where each coder logs in: workbench hub --help")
     cmd, env = app_command(args)
     line = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(cmd)
     if args.dry_run:
@@ -628,11 +643,41 @@ def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
             import voila  # noqa: F401
         except ImportError as exc:
             raise CommandError("Voilà is not installed: pip install voila") from exc
-    out.note(f"starting the coder app: {line}\n(stop it with Ctrl-C)")
+    out.note(f"starting the coder app: {line}\n(open the address with its token that Voilà prints; stop it with Ctrl-C)")
     try:
         return subprocess.call(cmd, env={**os.environ, **env})
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+# --- hub ----------------------------------------------------------------------------------
+def _cmd_hub(args: argparse.Namespace, out: _Out) -> int:
+    from .hub import HubError, exec_hub, hub_command, is_loopback, jupyterhub_version, write_config
+    from .hub.command import settings_from_args
+
+    try:
+        version = jupyterhub_version()
+        settings = settings_from_args(args, project=_project_url(args), coder_app=_find_app(args.notebook))
+    except (HubError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    cmd, cwd = hub_command(settings)
+    if args.dry_run:
+        out.print(f"cd {shlex.quote(str(cwd))} && {shlex.join(cmd)}")
+        return EXIT_OK
+    if "://" not in settings.project:
+        out.note("workbench: note: a SQLite project suits a trial on one machine; a team needs PostgreSQL "
+                 "(--project postgresql://USER@HOST/DB)")
+    if not is_loopback(settings.ip) and not settings.ssl_cert:
+        out.note(f"workbench: warning: the hub listens on {settings.ip} over plain HTTP: passwords cross the network "
+                 "unencrypted unless a reverse proxy with HTTPS stands in front (or pass --ssl-key and --ssl-cert)")
+    write_config(settings)
+    url, who = settings.url, ", ".join(settings.supervisors)
+    out.note(f"starting the team server (JupyterHub {version}) at {url}\n"
+             f"supervisor ({who}): sign up first at {url}hub/signup, before anyone else can reach the hub; "
+             f"authorise sign-ups at {url}hub/authorize and put coders in the group 'coders' at {url}hub/admin\n"
+             "(stop it with Ctrl-C)")
+    exec_hub(cmd, cwd)  # JupyterHub takes over this process
+    return EXIT_OK  # pragma: no cover - not reached
 
 
 # --- the parser ---------------------------------------------------------------------------
@@ -773,14 +818,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="start the Voilà coder app for lay coders",
                        description="Start the coding panel as a Voilà app (notebooks/coder_app.ipynb) on the project: "
-                                   "coders see the panel, no code.")
+                                   "coders see the panel, no code. It serves this machine only, behind a token that Voilà "
+                                   "prints in the app's address; coders type their name. For a team, where each coder "
+                                   "logs in, use workbench hub.")
     p.add_argument("--port", type=int, default=8866, help="default: 8866")
-    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="address to listen on: this machine only (127.0.0.1, the default, or ::1); for coders on "
+                        "other machines use workbench hub")
     p.add_argument("--round", "-r", metavar="R", help="code in this round")
     p.add_argument("--notebook", metavar="PATH", help="another app notebook")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
     p.set_defaults(func=_cmd_app)
+
+    from .hub import command as hub_command_line
+
+    p = sub.add_parser("hub", parents=[common], formatter_class=fmt, epilog=_EPILOG, help=hub_command_line.HELP,
+                       description=hub_command_line.DESCRIPTION)
+    hub_command_line.add_arguments(p)
+    p.set_defaults(func=_cmd_hub)
     return parser
 
 
