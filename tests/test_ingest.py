@@ -8,7 +8,6 @@ import warnings
 
 import pandas as pd
 import pytest
-
 from workbench.corpus import STATUSES, UNIT_COLUMNS, validate_units
 from workbench.errors import IngestError
 from workbench.ingest import FORMATS, IngestWarning, load_threads, sniff_format
@@ -28,22 +27,22 @@ def by_id(units):
 CSV_MAP = {"id": "Comment ID", "parent": "Reply To", "author": "Name", "text": "Comment", "time": "Date",
            "thread": "Page", "status": "Status"}
 
-# fixture -> (format, options, placeholder statuses that stand for a deleted item)
+# fixture -> (format, options, placeholder statuses that stand for a deleted item, platform)
 FIXTURES = {
-    "wordpress_text.txt": ("wordpress-text", {}, {"deleted"}),
-    "wxr.xml": ("wxr", {}, {"trash"}),
-    "x_api.json": ("x-api", {}, {"deleted"}),
-    "x_archive/tweets.js": ("x-archive", {}, {"deleted"}),
-    "reddit.json": ("reddit", {}, {"deleted", "removed"}),
-    "pushshift.ndjson": ("pushshift", {}, {"deleted", "removed"}),
-    "mastodon.json": ("mastodon", {}, set()),  # Mastodon drops deleted statuses: their replies are orphans
-    "disqus.xml": ("disqus", {}, {"deleted"}),
-    "bluesky.json": ("bluesky", {}, {"deleted"}),
-    "comments.csv": ("csv", {"columns": CSV_MAP}, {"deleted"}),
-    "comments.tsv": ("tsv", {}, {"deleted"}),
-    "comments.jsonl": ("jsonl", {}, {"deleted"}),
-    "comments.xlsx": ("xlsx", {}, {"deleted"}),
-    "comments.parquet": ("parquet", {}, {"deleted"}),
+    "wordpress_text.txt": ("wordpress-text", {}, {"deleted"}, "wordpress"),
+    "wxr.xml": ("wxr", {}, {"trash"}, "wordpress"),
+    "x_api.json": ("x-api", {}, {"deleted"}, "x"),
+    "x_archive/tweets.js": ("x-archive", {}, {"deleted"}, "x"),
+    "reddit.json": ("reddit", {}, {"deleted", "removed"}, "reddit"),
+    "pushshift.ndjson": ("pushshift", {}, {"deleted", "removed"}, "reddit"),
+    "mastodon.json": ("mastodon", {}, set(), "mastodon"),  # Mastodon drops deleted statuses: replies are orphans
+    "disqus.xml": ("disqus", {}, {"deleted"}, "disqus"),
+    "bluesky.json": ("bluesky", {}, {"deleted"}, "bluesky"),
+    "comments.csv": ("csv", {"columns": CSV_MAP}, {"deleted"}, None),
+    "comments.tsv": ("tsv", {}, {"deleted"}, None),
+    "comments.jsonl": ("jsonl", {}, {"deleted"}, None),
+    "comments.xlsx": ("xlsx", {}, {"deleted"}, None),
+    "comments.parquet": ("parquet", {}, {"deleted"}, None),
 }
 EMOJI = re.compile("[\U0001F300-\U0001FAFF]")
 
@@ -55,7 +54,7 @@ def ingest_dir(fixtures):
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_fixture_is_a_valid_units_table_with_the_required_cases(ingest_dir, name):
-    fmt, options, deleted = FIXTURES[name]
+    fmt, options, deleted, platform = FIXTURES[name]
     path = ingest_dir / name
     assert sniff_format(path) == fmt
     units = load(path, **options)
@@ -82,13 +81,20 @@ def test_fixture_is_a_valid_units_table_with_the_required_cases(ingest_dir, name
     assert not units["text"].str.contains("&amp;amp;").any()
     src = units.attrs["source"]
     assert src == {"file_name": path.name, "format": fmt,
-                   "checksum": hashlib.sha256(path.read_bytes()).hexdigest()}
+                   "checksum": hashlib.sha256(path.read_bytes()).hexdigest(),
+                   "platform": platform, "structure": "native"}
     assert isinstance(units.attrs["report"], list)
+    # every orphan is reported, with its record
+    orphans = set(units.loc[units["status"] == "orphan", "unit_id"])
+    reported = {r["record"] for r in units.attrs["report"] if r["kind"] == "orphan"}
+    assert orphans <= reported
+    assert units.attrs["counts"]["orphan"] >= len(orphans)
 
 
 def test_formats_cover_every_reader():
-    assert {"wordpress-text", "wxr", "x-api", "x-archive", "x-unrolled", "reddit", "pushshift", "mastodon",
-            "disqus", "bluesky", "essay", "csv", "tsv", "jsonl", "xlsx", "parquet"} == set(FORMATS)
+    assert {"html", "wordpress-text", "x-unrolled", "reddit-text", "forum-text", "dreamwidth-text", "blogger-text",
+            "wxr", "x-api", "x-archive", "reddit", "pushshift", "mastodon", "disqus", "bluesky", "4cat", "essay",
+            "csv", "tsv", "jsonl", "xlsx", "parquet"} == set(FORMATS)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -225,7 +231,7 @@ def test_x_unrolled_variants(ingest_dir):
     assert numbered["status"].tolist() == ["ok", "ok", "missing", "ok", "ok"]
     assert numbered["unit_id"].str.endswith(":3").tolist()[2]
     assert (numbered["author"] == "ward_nurse").all()
-    assert numbered.iloc[0]["text"].startswith("Staff are tired &amp; stretched")  # shown text, not unescaped
+    assert numbered.iloc[0]["text"].startswith("Staff are tired & stretched")  # entities left in: unescaped once
     assert not numbered["text"].str.contains("Missing some Tweet|• • •").any()
     assert any("missing from the numbering" in r["message"] for r in numbered.attrs["report"])
     trailing = load(ingest_dir / "x_unrolled_trailing.txt")
