@@ -46,6 +46,7 @@ def read_html(ctx: Context, *, platform: str | None = None) -> list[dict[str, An
     if platform is not None and platform not in PLATFORMS and platform != "generic":
         raise ValueError(f"platform must be one of {sorted(PLATFORMS) + ['generic']}, not {platform!r}")
     doc = parse_page(ctx)
+    _inline_frames(ctx, doc)
     if platform in PLATFORMS:
         detect, read = PLATFORMS[platform]
         if not detect(doc):
@@ -59,6 +60,29 @@ def read_html(ctx: Context, *, platform: str | None = None) -> list[dict[str, An
     if records is not None:
         return records
     return _essay(ctx, doc)
+
+
+def _inline_frames(ctx: Context, doc: Any) -> None:
+    """Frames saved inline (``<iframe srcdoc>``, as SingleFile saves Disqus) become part of the page."""
+    import lxml.html
+
+    for frame in doc.xpath("//iframe[@srcdoc]")[:50]:
+        inner = frame.get("srcdoc") or ""
+        if "<" not in inner:
+            continue
+        try:
+            sub = lxml.html.document_fromstring(inner.encode("utf-8", "surrogatepass"),
+                                                parser=lxml.html.HTMLParser(encoding="utf-8", remove_comments=True))
+        except Exception:  # an empty or unreadable frame: leave it out
+            continue
+        body = sub.find("body")
+        box = lxml.html.Element("div", {"class": "inline-frame"})
+        for child in list(body if body is not None else sub):
+            box.append(child)
+        for el in box.iter():
+            el.sourceline = frame.sourceline
+        box.tail = frame.tail
+        frame.getparent().replace(frame, box)
 
 
 def _essay(ctx: Context, doc: Any) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from .._common import Context, to_utc
-from ..pasted._engine import GONE, parse_when
+from ..pasted._engine import gone_status, parse_when
 from .page import Page, first, first_of, has_class, meta, own_first, page_key, text_of, time_of, title_of, tree_parents
 
 __all__ = ["detect", "read"]
@@ -68,8 +68,8 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
             text = text_of(content, nested) if content is not None else ""
             removed = own_first(el, nested, lambda e: has_class(e, "deleted-comment")) is not None
             status = "ok"
-            if removed or (len(text) < 80 and text.lower() in GONE):
-                status = GONE.get(text.lower(), "deleted")
+            if removed or gone_status(text):
+                status = gone_status(text) or "deleted"
                 text = ""
             page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{parent.get('id')[1:]}") if parent is not None
                      else root_uid, author=text_of(author_el) if author_el is not None else "", when=when,
@@ -90,8 +90,8 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         author = text_of(dt).removesuffix("said...").removesuffix("said…").strip()
         text = text_of(body) if body is not None else ""
         status = "ok"
-        if len(text) < 80 and text.lower() in GONE:
-            status, text = GONE[text.lower()], ""
+        if gone_status(text):
+            status, text = gone_status(text) or "deleted", ""
         page.add(uid=page.uid(f"c{cid}"), parent=root_uid, author=author, when=when, text=text, el=dt,
                  status=status)
     ctx.read_as("blogger", "native")

@@ -80,14 +80,17 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         subject_el = own_first(box, stop, lambda e: has_class(e, "comment-title"))
         subject = text_of(subject_el) if subject_el is not None else ""
         poster_el = own_first(box, stop, lambda e: has_class(e, "comment-poster"))
-        author = "" if status != "ok" and status != "pending" else _poster(poster_el)
+        if poster_el is None and partial:
+            poster_el = own_first(box, stop, lambda e: has_class(e, "ljuser"))
+        author = "" if status not in ("ok", "pending") else _poster(poster_el)
         if author in ("(Anonymous)", "Anonymous"):
             author = ""
         date_el = own_first(box, stop, lambda e: has_class(e, "datetime"))
         when = parse_when(ctx, text_of(date_el).removeprefix("Date:").strip(), box.sourceline or 0) \
             if date_el is not None and text_of(date_el) else None
         content = own_first(box, stop, lambda e: has_class(e, "comment-content"))
-        text = text_of(content, lambda e: has_class(e, "edittime")) if content is not None and status == "ok" else ""
+        text = text_of(content, lambda e: has_class(e, "edittime")) \
+            if content is not None and status in ("ok", "pending") else ""
         extra: dict[str, Any] = {}
         if subject and subject not in ("(no subject)",):
             extra["subject"] = subject.removeprefix("(screened comment)").strip()

@@ -24,14 +24,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._common import Context
-from ..pasted._engine import GONE, parse_when
+from .._text import element_text
+from ..pasted._engine import gone_status, parse_when
 from .page import Page, first, first_of, has_class, meta, page_key, text_of, time_of, title_of, xp_class
 
 __all__ = ["detect_discourse", "read_discourse", "detect_phpbb", "read_phpbb"]
 
 
 def _status_text(text: str) -> tuple[str, str]:
-    gone = GONE.get(text.lower()) if len(text) < 80 else None
+    gone = gone_status(text)
     return (gone, "") if gone else ("ok", text)
 
 
@@ -70,12 +71,15 @@ def read_discourse(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         status, text = _status_text(text)
         extra = None
         if body is not None:
-            quoted = [q.get("data-post") for q in body.xpath(".//aside[" + xp_class("quote") + "][@data-post]")]
-            target = next((by_number[q] for q in quoted if q in by_number), None)
+            asides = body.xpath(".//aside[" + xp_class("quote") + "][@data-post]")
+            here = [q.get("data-post") for q in asides if not topic or q.get("data-topic") in (None, topic)]
+            target = next((by_number[q] for q in here if q in by_number), None)
             if target is not None and target != root_uid:
                 extra = {"replies_to": target}
-            elif quoted and not any(q in by_number for q in quoted):
-                ctx.note(f"quotes post #{quoted[0]}, which is not on this page; kept without replies_to",
+            elif asides and not here:
+                extra = {"quotes_other_topic": asides[0].get("data-topic")}
+            elif here and not any(q in by_number for q in here):
+                ctx.note(f"quotes post #{here[0]}, which is not on this page; kept without replies_to",
                          line=post.sourceline, record=uid, field="replies_to")
         rec = page.add(uid=uid, parent=root_uid, author=text_of(author_el) if author_el is not None else "",
                        when=when, text=text, el=post, status=status, extra=extra,
@@ -106,7 +110,12 @@ def read_phpbb(ctx: Context, doc: Any) -> list[dict[str, Any]]:
     page = Page(ctx, "phpbb", page_key(doc, ctx, topic))
     root_uid: str | None = None
     by_post: dict[str, str] = {}
-    by_author: dict[str, str] = {}
+    by_author: dict[str, list[tuple[str, str]]] = {}
+    for cite in doc.xpath("//blockquote//cite"):
+        # the quote's attribution on its own line, without the jump link and the date
+        for extra_el in cite.xpath(".//a[@data-post-id] | .//*[" + xp_class("responsive-hide") + "]"):
+            extra_el.drop_tree()
+        cite.tail = "\n" + (cite.tail or "")
     for post in posts:
         pid = post.get("id")[1:]
         uid = page.uid(f"p{pid}")
@@ -134,25 +143,31 @@ def read_phpbb(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         extra = None
         if content is not None:
             target = None
-            for cite in content.xpath(".//blockquote//cite"):
-                linked = first(cite, ".//a[@data-post-id]")
-                if linked is not None:
-                    target = by_post.get(linked.get("data-post-id"))
-                else:
-                    target = by_author.get(text_of(cite).split(" wrote", 1)[0].strip())
+            for quote in content.xpath(".//blockquote"):
+                source = quote.get("cite") or ""
+                pid_quoted = source.rpartition("#p")[2] if "#p" in source else ""
+                cite = first(quote, ".//cite")
+                if pid_quoted.isdigit():
+                    target = by_post.get(pid_quoted)
+                elif cite is not None:
+                    said = element_text(quote, skip=lambda e: e.tag == "cite", quotes=False)[:100]
+                    earlier = by_author.get(text_of(cite).split(" wrote", 1)[0].strip(), [])
+                    target = next((u for u, t in reversed(earlier) if said and said in t), None) or (
+                        earlier[-1][0] if earlier else None)
                 if target is not None:
                     break
             if target is not None and target != root_uid:
                 extra = {"replies_to": target}
         subject_el = first(post, ".//h3//a")
-        if subject_el is not None and text_of(subject_el) and root_uid is not None:
-            extra = {**(extra or {}), "subject": text_of(subject_el)}
+        subject = text_of(subject_el) if subject_el is not None else ""
+        if subject and root_uid is not None and subject.removeprefix("Re: ") != title:
+            extra = {**(extra or {}), "subject": subject}
         rec = page.add(uid=uid, parent=root_uid, author=author, when=when, text=text, el=post, status=status,
                        extra=extra, kind="post" if root_uid is None else "_auto",
                        title=title if root_uid is None else None)
         by_post[pid] = rec["unit_id"]
         if author:
-            by_author[author] = rec["unit_id"]
+            by_author.setdefault(author, []).append((rec["unit_id"], text))
         if root_uid is None:
             root_uid = rec["unit_id"]
     ctx.read_as("phpbb", "native")

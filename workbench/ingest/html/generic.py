@@ -20,16 +20,19 @@ from typing import Any
 
 from .._common import Context
 from .._text import normalise_whitespace
-from ..pasted._engine import parse_when
+from ..pasted._engine import gone_status, parse_when
 from .page import Page, article_root, first, is_chrome_element, meta, page_key, text_of, time_of, title_of
 
-__all__ = ["read", "find_blocks"]
+__all__ = ["read", "find_blocks", "MIN_CONFIDENCE"]
 
-_AUTHOR_TOKENS = re.compile(r"author|user-?name|nickname|poster|byline|commenter|comment-name|^user$|^name$|^nick$",
-                            re.I)
-_TIME_TOKENS = re.compile(r"date|time|timestamp|posted|published|^ago$", re.I)
+_AUTHOR_WORDS = frozenset({"author", "user", "username", "name", "nick", "nickname", "poster", "byline", "commenter",
+                           "handle", "member", "from"})
+_TIME_WORDS = frozenset({"date", "time", "timestamp", "when", "posted", "published", "ago", "datetime", "created"})
+_PARTS = re.compile(r"[-_]")
 _DIGITS = re.compile(r"\d+")
 _UP = 8  # how far above a mark its comment block may start
+#: Below this confidence the page is not read as a thread at all.
+MIN_CONFIDENCE = 0.5
 
 
 def _tokens(el: Any) -> list[str]:
@@ -37,23 +40,41 @@ def _tokens(el: Any) -> list[str]:
     return value.split() if value else []
 
 
+_CONTROL_WORDS = frozenset({"tools", "actions", "buttons", "btn", "button", "reply", "like", "likes", "share",
+                            "report", "vote", "votes", "toolbar", "controls", "menu", "quote"})
+
+
+def _is_control(el: Any) -> bool:
+    """A button bar inside a comment ("Reply", "Like", "Share"): short text, a control-like class."""
+    return bool(_words(el) & _CONTROL_WORDS) and len(el.text_content()) <= 60
+
+
+def _words(el: Any) -> set[str]:
+    return {w.lower() for t in _tokens(el) for w in _PARTS.split(t)}
+
+
 def _is_author(el: Any) -> bool:
     if el.get("itemprop") == "author" or el.get("rel") == "author" or el.tag == "cite":
         return True
-    return any(_AUTHOR_TOKENS.search(t) for t in _tokens(el)) and len(el.text_content()) <= 120
+    return bool(_words(el) & _AUTHOR_WORDS) and 0 < len(el.text_content().strip()) <= 120
 
 
 def _is_time(el: Any) -> bool:
     if el.tag == "time" or el.get("datetime") is not None:
         return True
-    if not any(_TIME_TOKENS.search(t) for t in _tokens(el)):
+    if not _words(el) & _TIME_WORDS:
         return False
     shown = el.text_content()
     return len(shown) <= 80 and any(c.isdigit() for c in shown)
 
 
-def _signature(el: Any) -> tuple[str, tuple[str, ...]]:
-    return el.tag, tuple(sorted({_DIGITS.sub("#", t) for t in _tokens(el)}))
+def _signature(el: Any) -> tuple[Any, ...]:
+    """Tag and classes (digits ignored); for an element without classes, its parent's too."""
+    own = (el.tag, tuple(sorted({_DIGITS.sub("#", t) for t in _tokens(el)})))
+    if own[1]:
+        return own
+    parent = el.getparent()
+    return own + ((parent.tag, tuple(sorted(_tokens(parent)))) if parent is not None else ())
 
 
 def _in_chrome(el: Any, cache: dict[Any, bool]) -> bool:
@@ -95,26 +116,36 @@ def find_blocks(doc: Any) -> tuple[list[Any], dict[str, Any]]:
                 if depth >= _UP or anc.tag in ("body", "html"):
                     break
                 flags[anc][k] = 1
-    groups: dict[tuple[str, tuple[str, ...]], list[Any]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for el, (has_author, has_time) in flags.items():
         if has_author and has_time:
             groups[_signature(el)].append(el)
-    candidates = []
+    best: tuple[Any, ...] | None = None
     for sig, els in groups.items():
         if len(els) < 2:
             continue
-        bodied = sum(1 for el in els if _has_body(el))
-        score = bodied
-        candidates.append((score, -sum(len(el) for el in els) / len(els), sig, els, bodied))
-    if not candidates:
+        members = set(els)
+        own_marks: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        for k, marks in enumerate((authors, times)):
+            for mark in marks:
+                for depth, anc in enumerate(mark.iterancestors()):
+                    if depth >= _UP:
+                        break
+                    if anc in members:
+                        own_marks[anc][k] += 1
+                        break
+        good = [el for el in els if 1 <= own_marks[el][0] <= 2 and 1 <= own_marks[el][1] <= 3 and _has_body(el)]
+        if len(good) < 2:
+            continue
+        key = (len(good), len(good) / len(els), -sum(len(el) for el in good) / len(good))
+        if best is None or key > best[0]:
+            best = (key, sig, good, len(els))
+    if best is None:
         return [], {"authors": len(authors), "times": len(times)}
-    score, _, sig, els, bodied = max(candidates, key=lambda c: (c[0], c[1]))
-    if bodied < 2:
-        return [], {"authors": len(authors), "times": len(times)}
-    members = set(els)
-    # keep the outermost of nested same-signature blocks only when they are replies (kept as they are)
+    _, sig, good, total = best
+    members = set(good)
     ordered = [el for el in doc.iter() if el in members]
-    return ordered, {"signature": sig, "bodied": bodied, "authors": len(authors), "times": len(times)}
+    return ordered, {"signature": sig, "candidates": total, "authors": len(authors), "times": len(times)}
 
 
 def _has_body(el: Any) -> bool:
@@ -141,6 +172,11 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
     root_uid = page.uid("post")
     area = {w for w in owner}
     art = article_root(doc, exclude=lambda e: e in area or any(a in area for a in e.iterancestors()))
+    if art is None:  # no article element: the heading's block, when it holds none of the comments
+        h1 = first(doc, "//h1")
+        box = h1.getparent() if h1 is not None else None
+        if box is not None and box.tag not in ("body", "html") and not any(e in area for e in box.iter()):
+            art = box
     title = title_of(doc)
     text = text_of(art, lambda e: e in area) if art is not None else ""
     if title and text.startswith(title):
@@ -171,21 +207,29 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
         marks = {author_el, time_el} - {None}
 
         def leave_out(e: Any, nested: Any = nested, marks: set[Any] = marks) -> bool:
-            return bool(nested(e)) or e in marks
+            return bool(nested(e)) or e in marks or _is_control(e)
         body = text_of(b, leave_out)
+        status = gone_status(body) or "ok"
+        if status != "ok":
+            body = ""
         uid = page.uid(b.get("id") or f"b{n}")
         if uid in uid_of.values():
             uid = page.uid(f"b{n}")
         uid_of[b] = uid
         with_author += int(author_el is not None)
         with_time += int(when is not None)
-        with_text += int(bool(body))
+        with_text += int(bool(body) or status != "ok")
         page.add(uid=uid, parent=parent_uid, author=text_of(author_el) if author_el is not None else "",
-                 when=when, text=body, el=b)
+                 when=when, text=body, el=b, status=status)
     total = len(blocks)
     confidence = round((with_author / total) * (with_time / total) * (with_text / total) * (1 - 1 / (total + 1)), 2)
-    tag, cls = found["signature"]
+    tag, cls = found["signature"][:2]
     shown = f"<{tag}{' class=' + repr(' '.join(cls)) if cls else ''}>"
+    if confidence < MIN_CONFIDENCE:
+        ctx.note(f"repeated blocks {shown} looked a little like comments ({total} of them, author in {with_author}, "
+                 f"time in {with_time}), but the confidence {confidence:.2f} is below {MIN_CONFIDENCE}: "
+                 "not read as a thread", kind="note")
+        return None
     ctx.read_as(None, "inferred", confidence=confidence)
     ctx.note(f"no known platform's markup: the thread structure was inferred from {total} repeated blocks "
              f"{shown} (author in {with_author}, time in {with_time}, text in {with_text}); confidence "

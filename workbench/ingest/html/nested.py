@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from .._common import Context
-from ..pasted._engine import GONE, parse_when
+from ..pasted._engine import gone_status, parse_when
 from .page import (
     Page,
     article_root,
@@ -155,8 +155,7 @@ def read_disqus(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         text = text_of(message) if message is not None else ""
         status = "ok"
         low = text.lower()
-        if has_class(el, "deleted") or (len(text) < 80 and GONE.get(low) == "deleted") or low.startswith(
-                "this comment was deleted"):
+        if has_class(el, "deleted") or gone_status(text) == "deleted" or low.startswith("this comment was deleted"):
             status, text = "deleted", ""
         elif low.startswith("this comment is awaiting moderation") or has_class(el, "pending"):
             status = "pending"

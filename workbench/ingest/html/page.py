@@ -51,6 +51,8 @@ CHROME_TOKENS = frozenset({
     "suggested-topics", "topic-map", "post-menu-area", "back2top", "signature", "comment-footer__menu",
     "post-menu", "report", "permalink", "bylink", "thread-depth", "comment-interaction-links",
     "comment-management-links", "footer", "dwexpcomment-footer", "jumpbox", "action-bar", "pagination",
+    "byline", "entry-meta", "post-meta", "article-meta", "entry-footer", "post-footer", "cat-links", "tags-links",
+    "post-labels", "posted-on", "related-articles", "recommended", "author-bio", "comments-title",
 })
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alert"})
 
@@ -213,6 +215,7 @@ def article_root(doc: Any, *, exclude: Callable[[Any], bool] = lambda e: False) 
     """The element holding the article or opening post, or None."""
     for path in (
         "//article[" + xp_class("post") + " or " + xp_class("hentry") + " or starts-with(@id, 'post-')]",
+        "//div[" + xp_class("hentry") + " or (" + xp_class("post") + " and starts-with(@id, 'post-'))]",
         "//*[@itemprop='articleBody']",
         "//*[" + xp_class("entry-content") + "]",
         "//*[" + xp_class("post-body") + "]",

@@ -18,7 +18,7 @@ from typing import Any
 
 from .._common import Context
 from .._text import normalise_whitespace
-from ..pasted._engine import GONE, parse_when
+from ..pasted._engine import gone_status, parse_when
 from .page import (
     Page,
     first,
@@ -37,7 +37,8 @@ from .page import (
 
 __all__ = ["detect", "read"]
 
-_COMMENTS = ("//*[(self::li or self::div or self::article) and starts-with(@id, 'comment-') and ("
+_COMMENTS = ("//*[(self::li or self::div or self::article) and (starts-with(@id, 'comment-') or "
+             "starts-with(@id, 'li-comment-')) and ("
              + xp_class("comment") + " or " + xp_class("pingback") + " or " + xp_class("trackback") + ")]")
 _SECTION = ("//*[@id='comments' or " + xp_class("comments-area") + " or " + xp_class("comment-list") + " or "
             + xp_class("commentlist") + " or " + xp_class("wp-block-comments") + "]")
@@ -46,8 +47,13 @@ _META_CLASSES = ("comment-author", "comment-meta", "commentmetadata", "comment-m
                  "wp-block-comment-reply-link", "wp-block-comment-edit-link", "avatar")
 
 
+def _cid(el: Any) -> str:
+    """The comment's id: the digits of ``comment-<id>`` (``li-comment-<id>`` in some themes)."""
+    return str(el.get("id", "")).rpartition("comment-")[2]
+
+
 def _comments(doc: Any) -> list[Any]:
-    return [el for el in doc.xpath(_COMMENTS) if el.get("id", "")[8:].isdigit()]
+    return [el for el in doc.xpath(_COMMENTS) if _cid(el).isdigit()]
 
 
 def detect(doc: Any) -> bool:
@@ -68,15 +74,17 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
     for el in items:
         nested = lambda e, el=el: e in members and e is not el or (  # noqa: E731
             e.tag in ("ol", "ul") and has_class(e, "children"))
-        cid = el.get("id")[8:]
+        cid = _cid(el)
         parent = parents[el]
         line = el.sourceline
         where = f"comment-{cid}"
         if has_class(el, "pingback", "trackback"):
             link = own_first(el, nested, lambda e: e.tag == "a" and not is_chrome_element(e))
-            page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{parents[el].get('id')[8:]}") if parent is not None
-                     else root_uid, author=text_of(link) if link is not None else "", when=None, text="", el=el,
-                     kind="pingback", extra={"linking_post": link.get("href")} if link is not None else None)
+            shown = text_of(link) if link is not None else ""
+            page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{_cid(parent)}") if parent is not None
+                     else root_uid, author=shown.rsplit(" | ", 1)[-1].strip(), when=None, text="", el=el,
+                     kind="pingback", extra={"linking_post": shown, "url": link.get("href")} if link is not None
+                     else None)
             continue
         author_el = own_first(el, nested, lambda e: has_class(e, "fn", "wp-block-comment-author-name"))
         if author_el is None:
@@ -98,10 +106,10 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
         text = text_of(content, skip)
         status = "pending" if own_first(el, nested, lambda e: has_class(e, "comment-awaiting-moderation")) \
             is not None else "ok"
-        gone = GONE.get(text.lower()) if len(text) < 80 else None
+        gone = gone_status(text)
         if gone:
             status, text = gone, ""
-        page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{parent.get('id')[8:]}") if parent is not None
+        page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{_cid(parent)}") if parent is not None
                  else root_uid, author=author, when=when, text=text, el=el, status=status)
     ctx.read_as("wordpress", "native")
     return page.records
@@ -140,7 +148,12 @@ def _root(ctx: Context, doc: Any, page: Page, uid: str, section: set[Any]) -> No
     when = time_of(ctx, time_el, "post", getattr(time_el, "sourceline", None))
     if when is None:
         published = meta(doc, "article:published_time")
-        when = parse_when(ctx, published, 1) if published else None
+        shown = first(art, ".//*[" + xp_class("entry-date") + " or " + xp_class("published") + "]") \
+            if art is not None else None
+        if published:
+            when = parse_when(ctx, published, 1)
+        elif shown is not None and text_of(shown):
+            when = parse_when(ctx, text_of(shown), shown.sourceline or 0)
     body = first(art, ".//*[" + xp_class("entry-content") + " or " + xp_class("wp-block-post-content") + "]") \
         if art is not None else None
     text = text_of(body if body is not None else art, in_section) if art is not None else ""

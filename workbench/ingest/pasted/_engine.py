@@ -34,6 +34,7 @@ __all__ = [
     "build_thread",
     "parse_when",
     "GONE",
+    "gone_status",
     "ENDS_THREAD",
 ]
 
@@ -151,6 +152,25 @@ GONE = {
 _URL_LINE = re.compile(r"^<?https?://\S+>?$")
 
 
+_GONE_SHAPE = re.compile(r"^[\[(]?(?:comment |post |message )?(?P<what>removed|deleted)(?: by (?:a |the )?"
+                         r"(?P<who>moderator|mod|admin|administrator|author|user|poster|staff))?[\])]?\.?$", re.I)
+
+
+def gone_status(text: str) -> str | None:
+    """The status a placeholder text stands for ("[deleted]", "Removed by moderator", ...), else None."""
+    if len(text) >= 80:
+        return None
+    low = text.strip().lower()
+    if low in GONE:
+        return GONE[low]
+    m = _GONE_SHAPE.match(low)
+    if not m:
+        return None
+    if m["what"] == "deleted" or m["who"] in ("author", "user", "poster"):
+        return "deleted"
+    return "removed"
+
+
 def is_chrome(line: str, extra: Sequence[re.Pattern[str]] = ()) -> bool:
     """True when a stripped line is page chrome (a button, a form label, a cookie notice)."""
     s = line.strip()
@@ -171,6 +191,8 @@ def split_lines(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- times
+_SLASHED = re.compile(r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})\b(?P<rest>.{0,40})$")
+
 def parse_when(ctx: Context, shown: str | None, line: int) -> Any:
     """A shown date and time as UTC, or None (noted) when it cannot be read."""
     if not shown:
@@ -179,6 +201,16 @@ def parse_when(ctx: Context, shown: str | None, line: int) -> Any:
     s = re.sub(r"\s*\((?:UTC|GMT)\)$", " UTC", s)
     s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", s)
     s = s.replace(" at ", " ").replace(" @ ", " ").replace("a.m.", "am").replace("p.m.", "pm")
+    slashed = _SLASHED.match(s)
+    if slashed:  # d/m/y or m/d/y: read day first (as in the UK and Europe) unless that is impossible
+        a, b, y = int(slashed["a"]), int(slashed["b"]), slashed["y"]
+        day, month = (b, a) if a <= 12 < b else (a, b)
+        if a <= 12 and b <= 12 and a != b and not getattr(ctx, "_dayfirst_noted", False):
+            ctx.note(f"dates such as {shown!r} could be day/month or month/day: read as day/month/year",
+                     line=line, field="posted_at")
+            ctx._dayfirst_noted = True  # type: ignore[attr-defined]
+        year = int(y) + (2000 if len(y) == 2 else 0)
+        s = f"{year:04d}-{month:02d}-{day:02d}{slashed['rest']}"
     if not re.search(r"\d{4}", s):
         ctx.note(f"the date {shown!r} has no year; the comment was kept without a time", line=line,
                  field="posted_at")
@@ -298,7 +330,7 @@ def build_thread(
         text, drop = body(h.end, stop, h.skip)
         dropped += drop
         status = h.status
-        gone = GONE.get(text.lower()) if len(text) < 80 else None
+        gone = gone_status(text)
         if gone:
             status, text = gone, ""
         elif text.lower().startswith(("your comment is awaiting moderation.", "this comment is awaiting moderation")):
