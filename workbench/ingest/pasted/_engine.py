@@ -93,7 +93,8 @@ _CHROME_EXACT = {
     "parent", "expand", "collapse", "hide", "unscreen", "freeze", "track", "flag", "copy link",
     "open in app", "get the app", "sign up", "log in", "login", "register", "top comments", "newest",
     "oldest", "comments", "• • •", "…", "...", "delete comment", "liked by", "×", "close", "dismiss",
-    "got it", "continue reading", "read more",
+    "got it", "continue reading", "read more", "twitter", "facebook", "linkedin", "pinterest", "tumblr", "pocket",
+    "whatsapp", "telegram", "print", "email", "email this", "blogthis!", "share to twitter", "share to facebook",
 }
 _CHROME_PATTERNS = [re.compile(p, re.I) for p in (
     r"^(?:\d+ )?(?:likes?|upvotes?|points?|votes?)$",

@@ -125,6 +125,7 @@ def read_blogger_text(ctx: Context, *, title: str | None = None, author: str = "
     if not headers:
         raise ctx.error("no Blogger comment found; expected 'Name said...' lines, or a name line followed by a "
                         "date line such as 'March 4, 2020 at 10:23 AM'")
-    return build_thread(ctx, lines, headers, prefix="blogger-text", platform="blogger", nests=True,
+    classic = any(match_short(_SAID, ln) for ln in lines)  # the classic list is flat
+    return build_thread(ctx, lines, headers, prefix="blogger-text", platform="blogger", nests=not classic,
                         chrome=_CHROME, title=title, author=author, thread_id=thread_id,
                         preamble=_preamble).records

@@ -53,16 +53,18 @@ _CHROME = [re.compile(p, re.I) for p in (
 )]
 
 
-def _smf_author(lines: list[str], at: int) -> tuple[int, str]:
-    """The poster of an SMF post whose "« ... on: ... »" line is ``at``: (first line, name)."""
+def _smf_author(lines: list[str], at: int) -> tuple[int, str, str]:
+    """The poster of an SMF post whose "« ... on: ... »" line is ``at``: (first line, name, subject)."""
     j = at - 1
+    subject = ""
     if j >= 0 and match_short(_SUBJECT, lines[j]) and lines[j].strip():
-        j -= 1  # the subject
+        subject = lines[j].strip()
+        j -= 1
     while j >= 0 and (not lines[j].strip() or match_short(_PROFILE, lines[j])):
         j -= 1
     if j < 0:
-        return at, ""
-    return j, lines[j].strip()
+        return at, "", subject
+    return j, lines[j].strip(), subject
 
 
 def _headers(lines: list[str]) -> list[Header]:
@@ -70,15 +72,20 @@ def _headers(lines: list[str]) -> list[Header]:
     for i, ln in enumerate(lines):
         p = match_short(_PHPBB, ln)
         if p:
+            author = p["author"].strip()
             start = i - 1 if i > 0 and lines[i - 1].strip() and not is_chrome(lines[i - 1], _CHROME) else i
             extra = {"subject": lines[start].strip()} if start < i else {}
-            out.append(Header(start, i + 1, p["author"].strip(), when=p["when"], extra={**extra, "shape": "phpbb"}))
+            # the poster's profile above the subject (name, rank, posts, joined) belongs to this post
+            while start > 0 and (lines[start - 1].strip() == author or match_short(_PROFILE, lines[start - 1])):
+                start -= 1
+            out.append(Header(start, i + 1, author, when=p["when"], extra={**extra, "shape": "phpbb"}))
             continue
         s = match_short(_SMF, ln)
         if s:
-            start, author = _smf_author(lines, i)
+            start, author, subject = _smf_author(lines, i)
             n = int(s["n"]) if s["n"] else (0 if not out else None)
-            out.append(Header(start, i + 1, author, when=s["when"], number=n, extra={"shape": "smf"}))
+            out.append(Header(start, i + 1, author, when=s["when"], number=n,
+                              extra={"shape": "smf", "subject": subject} if subject else {"shape": "smf"}))
             continue
         d = match_short(_DISCOURSE_DATE, ln)
         if d and i > 0 and lines[i - 1].strip() and len(lines[i - 1].strip()) <= 60:
@@ -137,7 +144,7 @@ def read_forum_text(ctx: Context, *, title: str | None = None, thread_id: str | 
                         "followed by 'March 4, 2020, 10:23am' (Discourse)")
     subject = headers[0].extra.get("subject")
     head = [ln for ln in lines[: headers[0].line] if ln.strip() and not is_chrome(ln, _CHROME)]
-    page_title = title or (normalise_whitespace(head[-1]) if head else None) or subject
+    page_title = title or subject or (normalise_whitespace(head[0]) if head else None)
     if page_title and page_title.startswith("Re: "):
         page_title = page_title[4:]
     shapes = Counter(h.extra.get("shape") for h in headers)

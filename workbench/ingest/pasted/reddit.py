@@ -28,8 +28,8 @@ __all__ = ["read_reddit_text", "claim_reddit"]
 
 _NAME = r"(?:[A-Za-z0-9_-]{2,40}|\[deleted\])"
 _OLD = re.compile(
-    rf"^(?P<indent>\s*)\[(?:[–—+-])\]\s*(?P<author>{_NAME})(?P<flair>[^\n]{{0,80}}?)\s+"
-    r"(?P<score>-?\d+\s+points?|\[score hidden\])\s+(?P<age>(?:edited\s+)?\S+(?:\s+\S+){0,2}?\s+ago)\b.*$"
+    rf"^(?P<indent>\s*)\[(?:[–—+-])\]\s*(?P<author>{_NAME})(?P<flair>[^\n]{{0,80}}?)"
+    r"(?:\s+(?P<score>-?\d+\s+points?|\[score hidden\]))?\s+(?P<age>(?:edited\s+)?\S+(?:\s+\S+){0,2}?\s+ago)\b.*$"
 )
 _COMPACT = re.compile(rf"^(?P<indent>\s*)u/(?P<author>{_NAME})\s*[·•]\s*(?P<rest>.{{1,80}})$")
 _LEVEL = re.compile(r"^\s*level\s+(?P<n>\d{1,2})\s*$", re.I)
@@ -41,7 +41,7 @@ _CHROME = [re.compile(p, re.I) for p in (
     r"^\d+ comments?$", r"^\d+% upvoted$", r"^all \d+ comments?$", r"^sorted by:", r"^r/[A-Za-z0-9_]{2,30}$",
     r"^share\s+save\s+hide\s+report", r"^(?:\d+ )?comments?\s+share\s+save", r"^level \d+$",
     r"^load more comments", r"^continue this thread", r"^\d+ more repl(?:y|ies)$", r"^OP$", r"^op$",
-    r"^[·•]$", r"^(?:\d+(?:\.\d+)?k?)$", r"^(?:reply|share|report|save|follow|give award)"
+    r"^[·•]$", r"^-?\d+(?:\.\d+)?k?$", r"^\d+\s*(?:s|m|h|d|w|y|mo|sec|min|hr|hour|day|week|month|year)s?\.?\s+ago$", r"^(?:reply|share|report|save|follow|give award)"
     r"(?:\s+(?:reply|share|report|save|follow|give award))+$", r"^join$", r"^\(self\.[A-Za-z0-9_]+\)$",
     r"^(?:vote|upvote|downvote)$", r"^\[[–—+-]\]$",
 )]
@@ -61,7 +61,7 @@ def _headers(lines: list[str]) -> list[Header]:
         m = match_short(_OLD, ln)
         if m:
             out.append(_header(i, i + 1, m["author"], m["indent"], m["age"], pending_level,
-                               {"score": m["score"].strip()}))
+                               {"score": m["score"].strip()} if m["score"] else {}))
             pending_level = None
             i += 1
             continue
@@ -153,7 +153,7 @@ def read_reddit_text(ctx: Context, *, title: str | None = None, author: str = ""
                         "'u/name · 3 points · 2h' or 'level 1' followed by a name and '· 3 hr. ago'")
     records = build_thread(ctx, lines, headers, prefix="reddit-text", platform="reddit", nests=True,
                            chrome=_CHROME, title=title, author=author, thread_id=thread_id,
-                           preamble=_preamble, unescape=True).records
+                           preamble=_preamble).records
     if any(h.extra.get("shown_time") for h in headers):
         ctx.note("Reddit shows relative times ('2 hours ago'): they are kept in extra['shown_time'] and "
                  "posted_at is left empty rather than guessed", field="posted_at")

@@ -294,28 +294,49 @@ def _says_headers(lines: list[str]) -> list[Header]:
     return chosen
 
 
+def _is_meta(s: str) -> dict[str, str] | None:
+    """A byline or date line of the post ("Posted by X", "3 March 2024", "May 2, 2012 by X"), or None."""
+    s = s.strip()
+    dated = match_short(_DATED_BYLINE, s)
+    if dated:
+        return {"when": dated["when"], "author": dated["author"].strip()}
+    by = match_short(_BYLINE, s)
+    if by:
+        return {"author": by["author"].strip()}
+    if match_short(_POST_DATE, s) or match_short(_DATE_LINE, s):
+        return {"when": s}
+    return None
+
+
 def _preamble(head: list[tuple[int, str]]) -> dict[str, Any]:
-    """The post before the comments: title, date and author lines, then the text."""
-    out: dict[str, Any] = {"title": None, "text": "", "line": head[0][0] if head else 1}
+    """The post before the comments: its title (the line above its byline or date), author, date, text.
+
+    Lines above the title are the site's header and menus.
+    """
     rest = [(n, s) for n, s in head if not match_short(_RESPONSES, s)]
-    if rest and len(rest[0][1].strip()) <= 200:
+    out: dict[str, Any] = {"title": None, "text": "", "line": rest[0][0] if rest else 1}
+    first_meta = next((k for k, (_, s) in enumerate(rest[:15]) if k >= 1 and _is_meta(s)), None)
+    if first_meta is not None:
+        out["title"], out["line"] = normalise_whitespace(rest[first_meta - 1][1]), rest[first_meta - 1][0]
+        k = first_meta
+        while k < len(rest) and _is_meta(rest[k][1]):
+            info = _is_meta(rest[k][1]) or {}
+            if info.get("author"):
+                out["author"] = info["author"]
+            if info.get("when") and re.search(r"\d{4}", info["when"]):
+                out["when"] = info["when"]
+            k += 1
+        rest = rest[k:]
+    elif rest and len(rest[0][1].strip()) <= 200:
         out["title"] = normalise_whitespace(rest[0][1])
-        rest = rest[1:]
-    while rest:
-        s = rest[0][1].strip()
-        by = match_short(_BYLINE, s)
-        if by:
-            out["author"] = by["author"].strip()
-        elif match_short(_POST_DATE, s) or match_short(_DATE_LINE, s):
-            out["when"] = s if re.search(r"\d{4}", s) else None
-        else:
-            break
         rest = rest[1:]
     out["text"] = normalise_whitespace("\n".join(s for _, s in rest))
     return out
 
 
 _BYLINE = re.compile(r"^(?:posted |written |published )?by (?P<author>[^|•·]{1,60}?)(?:\s*[|•·].*)?$", re.I)
+_DATED_BYLINE = re.compile(rf"^(?:posted on |published )?(?P<when>{_DATE})\s+(?:by|·|\|)\s+(?:by\s+)?"
+                           r"(?P<author>[^|•·]{1,60})$", re.I)
 
 
 def claim_wordpress(lines: list[str]) -> Claim | None:

@@ -28,7 +28,7 @@ from ._engine import Claim, is_chrome, match_short, split_lines
 
 __all__ = ["read_x_unrolled", "claim_x"]
 
-_LEAD_SLASH = re.compile(r"^\s*\(?(\d{1,3})\s*/\s*(\d{1,3}|n)?\)?\s+(?=\S)")
+_LEAD_SLASH = re.compile(r"^\s*\(?(\d{1,3})\s*/(?:\s*(\d{1,3}|n))?\)?\s+(?=\S)")
 _LEAD_DOT = re.compile(r"^\s*(\d{1,3})[.)]\s+(?=\S)")
 _TRAIL = re.compile(r"(?:^|\s)\(?(\d{1,3})\s*/\s*(\d{1,3}|n)?\)?\s*$")
 _FURNITURE = [
