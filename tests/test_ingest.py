@@ -38,6 +38,8 @@ FIXTURES = {
     "mastodon.json": ("mastodon", {}, set(), "mastodon"),  # Mastodon drops deleted statuses: replies are orphans
     "disqus.xml": ("disqus", {}, {"deleted"}, "disqus"),
     "bluesky.json": ("bluesky", {}, {"deleted"}, "bluesky"),
+    "zeeschuimer_x.ndjson": ("4cat", {}, {"missing"}, "x"),
+    "fourcat_reddit.ndjson": ("4cat", {}, {"deleted", "removed"}, "reddit"),
     "comments.csv": ("csv", {"columns": CSV_MAP}, {"deleted"}, None),
     "comments.tsv": ("tsv", {}, {"deleted"}, None),
     "comments.jsonl": ("jsonl", {}, {"deleted"}, None),
@@ -312,6 +314,36 @@ def test_bluesky_text_is_never_unescaped(ingest_dir):
     assert units.loc["bsky:at://did:plc:sam/app.bsky.feed.post/3k2a", "status"] == "orphan"
     assert set(units["thread_id"]) == {"bsky:at://did:plc:sam/app.bsky.feed.post/3k2a"}
     assert units.loc["bsky:at://did:plc:jo/app.bsky.feed.post/3k2d", "depth"] == 4
+
+
+def test_zeeschuimer_x_items_modern_and_legacy_shapes(ingest_dir):
+    units = load(ingest_dir / "zeeschuimer_x.ndjson")
+    u = by_id(units)
+    assert u.loc["x:1765000000000000002", "author"] == "nurse_ann"  # the newer user shape (core.screen_name)
+    assert u.loc["x:1765000000000000004", "author"] == "carer_jo"  # the older "adaptive" shape
+    assert u.loc["x:1765000000000000004", "depth"] == 3
+    assert u.loc["x:1765000000000000004", "text"] == "@peer_sam @nurse_ann Listening > defending 💙"  # unescaped once
+    assert u.loc["x:1765000000000000001", "posted_at"] == pd.Timestamp("2024-03-06 09:00", tz="UTC")
+    assert u.loc["x:1765000000000000006", "text"].startswith("@nurse_ann A long reply, shown in full")  # note_tweet
+    assert u.loc["x:1765000000000000099", "status"] == "missing"  # the conversation's first post, not collected
+    assert u.loc["x:1765000000000000007", "status"] == "orphan"
+    report = units.attrs["report"]
+    assert {(r["line"], r["kind"]) for r in report if r["skipped"]} == {(5, "missing"), (8, "record"), (9, "record")}
+    flat = units.astype(str).to_csv()
+    assert "Mozilla" not in flat and "graphql" not in flat  # collection details are not read
+
+
+def test_fourcat_reddit_items(ingest_dir):
+    units = load(ingest_dir / "fourcat_reddit.ndjson")
+    u = by_id(units)
+    assert u.loc["reddit:t3_1c0abc", "title"] == "18 months for talking therapy"
+    assert u.loc["reddit:t3_1c0abc", "text"] == "Our GP said the wait is 18 months & to call 111 if it gets worse 😞"
+    assert u.loc["reddit:t1_k1c", "depth"] == 3
+    assert u.loc["reddit:t1_k1c", "posted_at"] == pd.Timestamp("2024-04-01 20:30", tz="UTC")  # a string timestamp
+    assert u.loc["reddit:t1_k1d", "status"] == "deleted" and u.loc["reddit:t1_k1d", "author"] == ""
+    assert u.loc["reddit:t1_k1e", "status"] == "removed"
+    assert u.loc["reddit:t1_k1f", "status"] == "orphan"
+    assert [r["line"] for r in units.attrs["report"] if r["kind"] == "orphan"] == [7]
 
 
 def test_essay_html(ingest_dir):

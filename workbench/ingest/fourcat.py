@@ -165,7 +165,8 @@ def read_4cat(ctx: Context) -> list[dict[str, Any]]:
     for thread in dict.fromkeys(r["thread_id"] for r in records):
         if thread not in present:
             records.insert(0, {"unit_id": thread, "thread_id": thread, "parent_id": None, "author": "", "text": "",
-                               "kind": "post", "status": "missing", "_line": None})
+                               "kind": "tweet" if thread.startswith("x:") else "post", "status": "missing",
+                               "_line": None})
             present.add(thread)
     for r in records:
         if r["parent_id"] is None and r["unit_id"] != r["thread_id"] and r["status"] != "missing":
