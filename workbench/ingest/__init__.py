@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import IngestError
-from . import bluesky, disqus, essay, fourcat, html, mastodon, pasted, reddit, tabular, twitter, wordpress
+from . import bluesky, disqus, essay, fourcat, html, mastodon, pasted, pushshift, reddit, tabular, twitter, wordpress
 from ._common import STRUCTURES, Context, IngestWarning, checksum
 from ._report import finish, warning_text
 from .sniff import sniff, sniff_format
@@ -72,7 +72,7 @@ _READERS: dict[str, Callable[..., Any]] = {
     "x-api": twitter.read_x_api,
     "x-archive": twitter.read_x_archive,
     "reddit": reddit.read_reddit,
-    "pushshift": reddit.read_pushshift,
+    "pushshift": pushshift.read_pushshift,
     "mastodon": mastodon.read_mastodon,
     "disqus": disqus.read_disqus,
     "bluesky": bluesky.read_bluesky,
@@ -185,7 +185,7 @@ def load_threads(
     ctx.finish_report()
     structure = ctx.structure or _default_structure(fmt, units)
     platform = ctx.platform if ctx.platform is not None else _PLATFORM.get(fmt)
-    units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": checksum(p),
+    units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": ctx.digest or checksum(p),
                              "platform": platform, "structure": structure}
     if ctx.confidence is not None:
         units.attrs["source"]["confidence"] = ctx.confidence

@@ -82,6 +82,7 @@ class Context:
         self.structure: str | None = None
         self.recognised = True
         self.confidence: float | None = None
+        self.digest: str | None = None  # the sha256 of the file, when a reader hashed it on the way
         self._size: int | None = None
 
     # -- problems ------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..corpus import make_units
 from ._common import AUTO_KIND, MAX_LISTED, Context
+from ._tree import units_from_clean_frame
 
 __all__ = ["finish", "warning_text"]
 
@@ -68,50 +69,65 @@ def _dedupe_frame(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 def finish(records: Any, ctx: Context) -> pd.DataFrame:
     """The units table of a reader's records, with duplicates, orphans and empty texts reported."""
+    clean = isinstance(records, pd.DataFrame) and bool(records.attrs.get("clean_ids"))
     if isinstance(records, pd.DataFrame):
         frame = _dedupe_frame(records, ctx) if len(records) else records
-        line_of = None
-        if "_line" in frame.columns:
-            line_of = pd.Series(frame["_line"].to_numpy(), index=frame["unit_id"].to_numpy())
     else:
         recs = _dedupe_records(list(records or []), ctx)
-        line_of = pd.Series({r["unit_id"]: r.get("_line") for r in recs if r.get("unit_id") is not None},
-                            dtype=object)
         frame = pd.DataFrame(recs, dtype=object) if recs else pd.DataFrame(columns=["unit_id", "thread_id", "text"])
+    # make_units keeps the rows in order (duplicates were removed above): lines align with its rows
+    lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
     problems: list[str] = []
-    units = make_units(frame, source=ctx.format, report=problems)
+    if clean and len(frame):
+        units = units_from_clean_frame(frame, ctx.format, problems)  # the same table, built column-wise
+    else:
+        units = make_units(frame, source=ctx.format, report=problems)
     del frame
+    if lines is not None and len(lines) != len(units):
+        lines = None
     for line in problems:
         ctx.note(line, kind="orphan" if "cycle" in line else "note")
-    _orphans(units, ctx, line_of)
-    _empties(units, ctx, line_of)
-    auto = units["kind"] == AUTO_KIND
+    _orphans(units, ctx, lines)
+    _empties(units, ctx, lines)
+    auto = (units["kind"] == AUTO_KIND).to_numpy()
     if auto.any():
         depth = units.loc[auto, "depth"].to_numpy()
         units.loc[auto, "kind"] = np.where(depth == 0, "post", np.where(depth == 1, "comment", "reply"))
     return units
 
 
-def _line(line_of: pd.Series | None, uid: Any) -> int | None:
-    if line_of is None:
+def _line(lines: np.ndarray | None, i: Any) -> int | None:
+    if lines is None:
         return None
-    value = line_of.get(uid)
-    return int(value) if value is not None and not (isinstance(value, float) and np.isnan(value)) else None
+    value = lines[i]
+    if value is None or (isinstance(value, float) and np.isnan(value)) or int(value) < 1:
+        return None
+    return int(value)
 
 
-def _orphans(units: pd.DataFrame, ctx: Context, line_of: pd.Series | None) -> None:
-    """Flag and report every unit whose parent is not in its thread (its own status kept in extra)."""
+def _orphans(units: pd.DataFrame, ctx: Context, lines: np.ndarray | None) -> None:
+    """Flag and report every unit whose parent is not in its thread (its own status kept in extra).
+
+    make_units has flagged the dangling units whose status was ``ok``; a deleted or removed
+    unit keeps its status there, so only units that are not ``ok`` need looking at, and
+    only their parents are looked up (a small set against the ids column).
+    """
     if units.empty:
         return
-    has_parent = units["parent_id"].notna().to_numpy()
-    if not has_parent.any():
-        return
-    key = units["thread_id"] + "\x1f" + units["unit_id"]
-    pkey = units["thread_id"] + "\x1f" + units["parent_id"].fillna("")
-    dangling = has_parent & (pd.Index(key).get_indexer(pkey) == -1)
-    if not dangling.any():
+    candidates = units["status"].ne("ok").to_numpy() & units["parent_id"].notna().to_numpy()
+    if not candidates.any():
         return
     status = units["status"].to_numpy(dtype=object)
+    idx = np.flatnonzero(candidates)
+    wanted = units["parent_id"].to_numpy(dtype=object)[idx]
+    present = units["unit_id"].isin(set(wanted)).to_numpy()
+    thread_of = dict(zip(units["unit_id"].to_numpy(dtype=object)[present],
+                         units["thread_id"].to_numpy(dtype=object)[present]))
+    threads = units["thread_id"].to_numpy(dtype=object)[idx]
+    dangling = np.zeros(len(units), dtype=bool)
+    dangling[idx] = [thread_of.get(p) != t for p, t in zip(wanted, threads)]
+    if not dangling.any():
+        return
     other = dangling & (status != "orphan")
     if other.any():
         if "extra" not in units.columns:
@@ -122,21 +138,21 @@ def _orphans(units: pd.DataFrame, ctx: Context, line_of: pd.Series | None) -> No
             extra["source_status"] = status[i]
             units.at[units.index[i], "extra"] = extra
         units.loc[other, "status"] = "orphan"
-    idx = np.flatnonzero(dangling)
-    for k, i in enumerate(idx):
+    found = np.flatnonzero(dangling)
+    for k, i in enumerate(found):
         if k >= MAX_LISTED:
-            ctx.counts["orphan"] += len(idx) - k
+            ctx.counts["orphan"] += len(found) - k
             break
         uid, parent = units["unit_id"].iat[i], units["parent_id"].iat[i]
         own = f" ({status[i]}; its own status is kept in extra['source_status'])" if other[i] else ""
         ctx.note(f"unit {uid!r}{own} replies to {parent!r}, which is not in the file; kept and flagged 'orphan'",
-                 line=_line(line_of, uid), record=uid, field="parent_id", kind="orphan")
+                 line=_line(lines, i), record=uid, field="parent_id", kind="orphan")
 
 
-def _empties(units: pd.DataFrame, ctx: Context, line_of: pd.Series | None) -> None:
+def _empties(units: pd.DataFrame, ctx: Context, lines: np.ndarray | None) -> None:
     if units.empty:
         return
-    empty = (units["text"].str.len().to_numpy() == 0) & units["status"].isin(_TEXTUAL).to_numpy()
+    empty = units["text"].eq("").to_numpy() & units["status"].isin(_TEXTUAL).to_numpy()
     empty &= ~units["kind"].isin(["pingback", "trackback", "more", "retweet"]).to_numpy()
     idx = np.flatnonzero(empty)
     for k, i in enumerate(idx):
@@ -145,7 +161,7 @@ def _empties(units: pd.DataFrame, ctx: Context, line_of: pd.Series | None) -> No
             break
         uid = units["unit_id"].iat[i]
         ctx.note(f"unit {uid!r} has an empty text (an image or link only, or a copy that lost it); "
-                 "kept, with nothing to code", line=_line(line_of, uid), record=uid, field="text", kind="empty")
+                 "kept, with nothing to code", line=_line(lines, i), record=uid, field="text", kind="empty")
 
 
 #: Report kinds that do not make an IngestWarning on their own.
