@@ -78,10 +78,9 @@ def finish(records: Any, ctx: Context) -> pd.DataFrame:
     # make_units keeps the rows in order (duplicates were removed above): lines align with its rows
     lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
     problems: list[str] = []
-    if clean and len(frame):
-        units = units_from_clean_frame(frame, ctx.format, problems)  # the same table, built column-wise
-    else:
-        units = make_units(frame, source=ctx.format, report=problems)
+    fast = units_from_clean_frame(frame, ctx.format, problems) if clean and len(frame) else None
+    # the same table as make_units gives, built column-wise for large exports
+    units = fast if fast is not None else make_units(frame, source=ctx.format, report=problems)
     del frame
     if lines is not None and len(lines) != len(units):
         lines = None

@@ -35,12 +35,13 @@ def _object_ids(column: pd.Series) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) -> pd.DataFrame:
+def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) -> pd.DataFrame | None:
     """The units table of a frame whose ids are non-empty strings and that has no duplicate ids.
 
     ``frame`` needs ``unit_id``, ``thread_id``, ``parent_id``, ``text``, ``author``,
     ``posted_at`` (UTC), ``kind`` and ``status``; ``title``, ``url``, ``extra`` are kept.
-    Problems (reply cycles) are appended to ``report`` in make_units' words.
+    Problems (reply cycles) are appended to ``report`` in make_units' words. Returns None
+    when the ids are not unique after all (the caller then uses make_units).
     """
     n = len(frame)
     unit_id = _object_ids(frame["unit_id"])
@@ -49,7 +50,10 @@ def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) 
     thread_codes = pd.factorize(thread_id)[0]
     # the parent's row: one lookup of the parent id among the unit ids, in the same thread
     has_parent = parent_id.notna().to_numpy()
-    parent_idx = pd.Index(unit_id).get_indexer(parent_id)
+    index = pd.Index(unit_id)
+    if not index.is_unique:
+        return None
+    parent_idx = index.get_indexer(parent_id)
     found = has_parent & (parent_idx >= 0)
     same = np.zeros(n, dtype=bool)
     same[found] = thread_codes[parent_idx[found]] == thread_codes[found]
@@ -86,7 +90,7 @@ def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) 
         "unit_id": unit_id, "thread_id": thread_id, "parent_id": parent_id, "depth": depth,
         "position": pd.Series(thread_codes).groupby(thread_codes, sort=False).cumcount().to_numpy(dtype=np.int64),
         "author": _strings(frame["author"]), "author_role": pd.Series([None] * n, dtype=object),
-        "posted_at": posted.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"),
+        "posted_at": posted.dt.tz_convert("UTC"),
         "text": _strings(frame["text"]), "kind": _strings(frame["kind"]), "status": status,
         "source": pd.Series(np.full(n, source, dtype=object)).astype(str),
     }
