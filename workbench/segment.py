@@ -77,7 +77,7 @@ def segment(
     n_process: int = 1,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Split units into sentence segments with character offsets into each unit's text.
+    r"""Split units into sentence segments with character offsets into each unit's text.
 
     Parameters
     ----------
@@ -101,7 +101,7 @@ def segment(
 
     Examples
     --------
-    >>> units = pd.DataFrame({"unit_id": ["u1"], "text": ["I was scared. Nobody explained why!\\n\\nThank you"]})
+    >>> units = pd.DataFrame({"unit_id": ["u1"], "text": ["I was scared. Nobody explained why!\n\nThank you"]})
     >>> seg = segment(units)
     >>> seg[["segment_id", "start", "end", "text"]].values.tolist()
     [['u1#1', 0, 13, 'I was scared.'], ['u1#2', 14, 35, 'Nobody explained why!'], ['u1#3', 37, 46, 'Thank you']]
