@@ -64,19 +64,21 @@ def read_html(ctx: Context, *, platform: str | None = None) -> list[dict[str, An
 
 def _inline_frames(ctx: Context, doc: Any) -> None:
     """Frames saved inline (``<iframe srcdoc>``, as SingleFile saves Disqus) become part of the page."""
-    import lxml.html
+    from lxml import etree
 
     for frame in doc.xpath("//iframe[@srcdoc]")[:50]:
         inner = frame.get("srcdoc") or ""
         if "<" not in inner:
             continue
         try:
-            sub = lxml.html.document_fromstring(inner.encode("utf-8", "surrogatepass"),
-                                                parser=lxml.html.HTMLParser(encoding="utf-8", remove_comments=True))
-        except Exception:  # an empty or unreadable frame: leave it out
+            sub = etree.fromstring(inner.encode("utf-8", "surrogatepass"),
+                                   parser=etree.HTMLParser(encoding="utf-8", remove_comments=True))
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # an unreadable frame: leave it out
+            continue
+        if sub is None:
             continue
         body = sub.find("body")
-        box = lxml.html.Element("div", {"class": "inline-frame"})
+        box = etree.Element("div", {"class": "inline-frame"})
         for child in list(body if body is not None else sub):
             box.append(child)
         for el in box.iter():

@@ -31,6 +31,20 @@ from .page import Page, first, first_of, has_class, meta, page_key, text_of, tim
 __all__ = ["detect_discourse", "read_discourse", "detect_phpbb", "read_phpbb"]
 
 
+def _drop(el: Any) -> None:
+    """Remove an element, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 def _status_text(text: str) -> tuple[str, str]:
     gone = gone_status(text)
     return (gone, "") if gone else ("ok", text)
@@ -114,7 +128,7 @@ def read_phpbb(ctx: Context, doc: Any) -> list[dict[str, Any]]:
     for cite in doc.xpath("//blockquote//cite"):
         # the quote's attribution on its own line, without the jump link and the date
         for extra_el in cite.xpath(".//a[@data-post-id] | .//*[" + xp_class("responsive-hide") + "]"):
-            extra_el.drop_tree()
+            _drop(extra_el)
         cite.tail = "\n" + (cite.tail or "")
     for post in posts:
         pid = post.get("id")[1:]

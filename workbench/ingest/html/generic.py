@@ -21,7 +21,7 @@ from typing import Any
 from .._common import Context
 from .._text import normalise_whitespace
 from ..pasted._engine import gone_status, parse_when
-from .page import Page, article_root, first, is_chrome_element, meta, page_key, text_of, time_of, title_of
+from .page import Page, article_root, first, is_chrome_element, meta, page_key, text_content, text_of, time_of, title_of
 
 __all__ = ["read", "find_blocks", "MIN_CONFIDENCE"]
 
@@ -46,7 +46,7 @@ _CONTROL_WORDS = frozenset({"tools", "actions", "buttons", "btn", "button", "rep
 
 def _is_control(el: Any) -> bool:
     """A button bar inside a comment ("Reply", "Like", "Share"): short text, a control-like class."""
-    return bool(_words(el) & _CONTROL_WORDS) and len(el.text_content()) <= 60
+    return bool(_words(el) & _CONTROL_WORDS) and len(text_content(el)) <= 60
 
 
 def _words(el: Any) -> set[str]:
@@ -56,7 +56,7 @@ def _words(el: Any) -> set[str]:
 def _is_author(el: Any) -> bool:
     if el.get("itemprop") == "author" or el.get("rel") == "author" or el.tag == "cite":
         return True
-    return bool(_words(el) & _AUTHOR_WORDS) and 0 < len(el.text_content().strip()) <= 120
+    return bool(_words(el) & _AUTHOR_WORDS) and 0 < len(text_content(el).strip()) <= 120
 
 
 def _is_time(el: Any) -> bool:
@@ -64,7 +64,7 @@ def _is_time(el: Any) -> bool:
         return True
     if not _words(el) & _TIME_WORDS:
         return False
-    shown = el.text_content()
+    shown = text_content(el)
     return len(shown) <= 80 and any(c.isdigit() for c in shown)
 
 
@@ -149,8 +149,8 @@ def find_blocks(doc: Any) -> tuple[list[Any], dict[str, Any]]:
 
 
 def _has_body(el: Any) -> bool:
-    total = len(el.text_content().strip())
-    marks = sum(len(e.text_content()) for e in el.iter() if isinstance(e.tag, str) and e is not el
+    total = len(text_content(el).strip())
+    marks = sum(len(text_content(e)) for e in el.iter() if isinstance(e.tag, str) and e is not el
                 and (_is_author(e) or _is_time(e)) and e.getparent() is not None and not _is_author(e.getparent()))
     return total - marks > 3
 

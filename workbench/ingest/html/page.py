@@ -19,12 +19,14 @@ from .._text import element_text, normalise_whitespace
 
 __all__ = [
     "parse_page",
+    "text_content",
     "classes",
     "has_class",
     "xp_class",
     "first",
     "first_of",
     "own",
+    "own_firsts",
     "is_chrome_element",
     "text_of",
     "time_of",
@@ -59,7 +61,7 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "com
 
 def parse_page(ctx: Context):
     """The saved page as an lxml document; UTF-8 unless the bytes are not (then the page's own charset)."""
-    import lxml.html
+    from lxml import etree
 
     data = ctx.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -72,13 +74,21 @@ def parse_page(ctx: Context):
             encoding = None  # libxml2 reads the page's <meta charset>
             ctx.note("the page is not UTF-8: read with the character set it declares (or Latin-1)",
                      field="encoding", kind="encoding")
-    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
+    # plain lxml elements (not lxml.html's classes): the same parser, lighter to walk
+    parser = etree.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
     try:
-        doc = lxml.html.document_fromstring(data, parser=parser)
-    except Exception as exc:  # lxml's ParserError: nothing parsable
+        doc = etree.fromstring(data, parser=parser) if data.strip() else None
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ctx.error(f"is not a readable HTML page ({exc}); expected a page saved from a browser "
                         "(File > Save Page As, 'Web Page, HTML only' or 'complete')") from None
+    if doc is None:
+        raise ctx.error("is empty; expected a page saved from a browser (File > Save Page As)")
     return doc
+
+
+def text_content(el: Any) -> str:
+    """All the text inside an element, as is (for measuring, not for units)."""
+    return "".join(el.itertext())
 
 
 def classes(el: Any) -> list[str]:
@@ -138,6 +148,33 @@ def own_first(el: Any, stop: Callable[[Any], bool], test: Callable[[Any], bool])
     return None
 
 
+def own_firsts(el: Any, stop: Callable[[Any], bool], classes: dict[str, tuple[str, ...]],
+               tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """In one walk of the element's own descendants, the first with each group of classes.
+
+    ``classes`` maps a name to the class tokens that qualify (any of them); ``tags`` maps
+    a name to a tag that qualifies (a ``time`` with a ``datetime``, say: tag ``time``).
+    Names not found are missing from the result.
+    """
+    found: dict[str, Any] = {}
+    wanted = len(classes) + len(tags or {})
+    by_token = {t: name for name, names in classes.items() for t in names}
+    for node in own(el, stop):
+        value = node.get("class")
+        if value:
+            for t in value.split():
+                name = by_token.get(t)
+                if name is not None and name not in found:
+                    found[name] = node
+        if tags:
+            for name, tag in tags.items():
+                if name not in found and node.tag == tag and (tag != "time" or node.get("datetime") is not None):
+                    found[name] = node
+        if len(found) == wanted:
+            break
+    return found
+
+
 def is_chrome_element(el: Any) -> bool:
     """True for page chrome: forms, navigation, buttons, sharing, related posts, cookie banners."""
     tag = el.tag if isinstance(el.tag, str) else ""
@@ -179,14 +216,24 @@ def time_of(ctx: Context, el: Any, where: str, line: int | None = None) -> Any:
         return None
 
 
+_METAS: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
 def meta(doc: Any, *names: str) -> str | None:
     """The content of the first ``<meta>`` with one of these ``name``/``property``/``itemprop`` values."""
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = doc.xpath(f"//meta[@{attr}=$n]/@content", n=name)
-            if found and found[0].strip():
-                return str(found[0]).strip()
-    return None
+    root = doc.getroottree().getroot()
+    cached = _METAS.get(id(root))
+    if cached is None or cached[0] is not root:
+        table: dict[str, str] = {}
+        for m in root.iter("meta"):
+            content = (m.get("content") or "").strip()
+            for attr in ("property", "name", "itemprop"):
+                key = m.get(attr)
+                if key and content and key not in table:
+                    table[key] = content
+        _METAS.clear()  # one page at a time
+        cached = _METAS[id(root)] = (root, table)
+    return next((cached[1][n] for n in names if n in cached[1]), None)
 
 
 def title_of(doc: Any) -> str | None:
@@ -200,7 +247,8 @@ def title_of(doc: Any) -> str | None:
         if text:
             return text
     title = first(doc, "//title")
-    return normalise_whitespace(title.text_content()) if title is not None and title.text_content().strip() else None
+    shown = text_content(title) if title is not None else ""
+    return normalise_whitespace(shown) if shown.strip() else None
 
 
 def page_key(doc: Any, ctx: Context, *extra: str) -> str:

@@ -27,6 +27,7 @@ from .page import (
     is_chrome_element,
     meta,
     own_first,
+    own_firsts,
     page_key,
     text_of,
     time_of,
@@ -42,6 +43,15 @@ _COMMENTS = ("//*[(self::li or self::div or self::article) and (starts-with(@id,
              + xp_class("comment") + " or " + xp_class("pingback") + " or " + xp_class("trackback") + ")]")
 _SECTION = ("//*[@id='comments' or " + xp_class("comments-area") + " or " + xp_class("comment-list") + " or "
             + xp_class("commentlist") + " or " + xp_class("wp-block-comments") + "]")
+#: The parts of a comment, by their classes (found in one walk of the comment).
+_PARTS = {
+    "name": ("fn", "wp-block-comment-author-name"),
+    "author": ("comment-author",),
+    "meta": ("comment-meta", "commentmetadata"),
+    "content": ("comment-content", "wp-block-comment-content"),
+    "body": ("comment-body",),
+    "moderation": ("comment-awaiting-moderation",),
+}
 _META_CLASSES = ("comment-author", "comment-meta", "commentmetadata", "comment-metadata", "reply",
                  "comment-awaiting-moderation", "says", "wp-block-comment-author-name", "wp-block-comment-date",
                  "wp-block-comment-reply-link", "wp-block-comment-edit-link", "avatar")
@@ -56,14 +66,23 @@ def _comments(doc: Any) -> list[Any]:
     return [el for el in doc.xpath(_COMMENTS) if _cid(el).isdigit()]
 
 
+def _comments_once(doc: Any, _seen: dict[int, tuple[Any, list[Any]]] = {}) -> list[Any]:  # noqa: B006
+    """The comments of the page, found once for detect() and read()."""
+    cached = _seen.get(id(doc))
+    if cached is None or cached[0] is not doc:
+        _seen.clear()
+        cached = _seen[id(doc)] = (doc, _comments(doc))
+    return cached[1]
+
+
 def detect(doc: Any) -> bool:
     """True when the page holds WordPress comment markup."""
-    return bool(_comments(doc))
+    return bool(_comments_once(doc))
 
 
 def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
     """Read a WordPress page: the post as the root, its comments nested by containment."""
-    items = _comments(doc)
+    items = _comments_once(doc)
     members = set(items)
     parents = tree_parents(items)
     section = set(doc.xpath(_SECTION)) | members
@@ -72,45 +91,39 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
     root_uid = page.uid("post")
     _root(ctx, doc, page, root_uid, section)
     for el in items:
-        nested = lambda e, el=el: e in members and e is not el or (  # noqa: E731
-            e.tag in ("ol", "ul") and has_class(e, "children"))
+        def nested(e: Any, el: Any = el) -> bool:
+            return (e in members and e is not el) or (e.tag in ("ol", "ul") and has_class(e, "children"))
         cid = _cid(el)
         parent = parents[el]
+        parent_uid = page.uid(f"c{_cid(parent)}") if parent is not None else root_uid
         line = el.sourceline
         where = f"comment-{cid}"
         if has_class(el, "pingback", "trackback"):
             link = own_first(el, nested, lambda e: e.tag == "a" and not is_chrome_element(e))
             shown = text_of(link) if link is not None else ""
-            page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{_cid(parent)}") if parent is not None
-                     else root_uid, author=shown.rsplit(" | ", 1)[-1].strip(), when=None, text="", el=el,
-                     kind="pingback", extra={"linking_post": shown, "url": link.get("href")} if link is not None
-                     else None)
+            page.add(uid=page.uid(f"c{cid}"), parent=parent_uid, author=shown.rsplit(" | ", 1)[-1].strip(),
+                     when=None, text="", el=el, kind="pingback",
+                     extra={"linking_post": shown, "url": link.get("href")} if link is not None else None)
             continue
-        author_el = own_first(el, nested, lambda e: has_class(e, "fn", "wp-block-comment-author-name"))
-        if author_el is None:
-            author_el = own_first(el, nested, lambda e: has_class(e, "comment-author"))
+        got = own_firsts(el, nested, _PARTS, {"time": "time"})
+        author_el = got.get("name", got.get("author"))
         author = text_of(author_el).removesuffix("says:").strip() if author_el is not None else ""
-        time_el = own_first(el, nested, lambda e: e.tag == "time" and e.get("datetime") is not None)
-        when = time_of(ctx, time_el, where, line)
-        if when is None:
-            shown = own_first(el, nested, lambda e: has_class(e, "comment-meta", "commentmetadata"))
-            if shown is not None:
-                when = parse_when(ctx, text_of(shown).replace("(Edit)", "").strip(), line or 0)
-        content = own_first(el, nested, lambda e: has_class(e, "comment-content", "wp-block-comment-content"))
+        when = time_of(ctx, got.get("time"), where, line)
+        if when is None and got.get("meta") is not None:
+            when = parse_when(ctx, text_of(got["meta"]).replace("(Edit)", "").strip(), line or 0)
+        content = got.get("content")
         if content is None:
-            content = own_first(el, nested, lambda e: has_class(e, "comment-body"))
-            content = el if content is None else content
+            content = got.get("body", el)
             skip = lambda e, nested=nested: nested(e) or has_class(e, *_META_CLASSES)  # noqa: E731
         else:
             skip = nested
         text = text_of(content, skip)
-        status = "pending" if own_first(el, nested, lambda e: has_class(e, "comment-awaiting-moderation")) \
-            is not None else "ok"
+        status = "pending" if got.get("moderation") is not None else "ok"
         gone = gone_status(text)
         if gone:
             status, text = gone, ""
-        page.add(uid=page.uid(f"c{cid}"), parent=page.uid(f"c{_cid(parent)}") if parent is not None
-                 else root_uid, author=author, when=when, text=text, el=el, status=status)
+        page.add(uid=page.uid(f"c{cid}"), parent=parent_uid, author=author, when=when, text=text, el=el,
+                 status=status)
     ctx.read_as("wordpress", "native")
     return page.records
 
