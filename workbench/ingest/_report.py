@@ -69,7 +69,16 @@ def _dedupe_frame(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 def finish(records: Any, ctx: Context) -> pd.DataFrame:
     """The units table of a reader's records, with duplicates, orphans and empty texts reported."""
-    clean = isinstance(records, pd.DataFrame) and bool(records.attrs.get("clean_ids"))
+    clean = isinstance(records, pd.DataFrame) and bool(records.attrs.get("clean_ids")) and len(records) > 0
+    problems: list[str] = []
+    if clean:  # large exports: the table built column-wise, when the ids are unique (else as below)
+        fast = units_from_clean_frame(records, ctx.format, problems)
+        if fast is not None:
+            lines = records["_line"].to_numpy() if "_line" in records.columns else None
+            _orphans(fast, ctx, lines, fast.attrs.pop("dangling", None))
+            _empties(fast, ctx, lines)
+            _auto_kinds(fast)
+            return fast
     if isinstance(records, pd.DataFrame):
         frame = _dedupe_frame(records, ctx) if len(records) else records
     else:
@@ -77,10 +86,7 @@ def finish(records: Any, ctx: Context) -> pd.DataFrame:
         frame = pd.DataFrame(recs, dtype=object) if recs else pd.DataFrame(columns=["unit_id", "thread_id", "text"])
     # make_units keeps the rows in order (duplicates were removed above): lines align with its rows
     lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
-    problems: list[str] = []
-    fast = units_from_clean_frame(frame, ctx.format, problems) if clean and len(frame) else None
-    # the same table as make_units gives, built column-wise for large exports
-    units = fast if fast is not None else make_units(frame, source=ctx.format, report=problems)
+    units = make_units(frame, source=ctx.format, report=problems)
     del frame
     if lines is not None and len(lines) != len(units):
         lines = None
@@ -88,11 +94,16 @@ def finish(records: Any, ctx: Context) -> pd.DataFrame:
         ctx.note(line, kind="orphan" if "cycle" in line else "note")
     _orphans(units, ctx, lines)
     _empties(units, ctx, lines)
+    _auto_kinds(units)
+    return units
+
+
+def _auto_kinds(units: pd.DataFrame) -> None:
+    """Kinds the readers left to the tree: post, comment or reply by depth."""
     auto = (units["kind"] == AUTO_KIND).to_numpy()
     if auto.any():
         depth = units.loc[auto, "depth"].to_numpy()
         units.loc[auto, "kind"] = np.where(depth == 0, "post", np.where(depth == 1, "comment", "reply"))
-    return units
 
 
 def _line(lines: np.ndarray | None, i: Any) -> int | None:
@@ -104,7 +115,7 @@ def _line(lines: np.ndarray | None, i: Any) -> int | None:
     return int(value)
 
 
-def _orphans(units: pd.DataFrame, ctx: Context, lines: np.ndarray | None) -> None:
+def _orphans(units: pd.DataFrame, ctx: Context, lines: np.ndarray | None, dangling: Any = None) -> None:
     """Flag and report every unit whose parent is not in its thread (its own status kept in extra).
 
     make_units has flagged the dangling units whose status was ``ok``; a deleted or removed
@@ -113,20 +124,21 @@ def _orphans(units: pd.DataFrame, ctx: Context, lines: np.ndarray | None) -> Non
     """
     if units.empty:
         return
-    candidates = units["status"].ne("ok").to_numpy() & units["parent_id"].notna().to_numpy()
-    if not candidates.any():
-        return
-    status = units["status"].to_numpy(dtype=object)
-    idx = np.flatnonzero(candidates)
-    wanted = units["parent_id"].to_numpy(dtype=object)[idx]
-    present = units["unit_id"].isin(set(wanted)).to_numpy()
-    thread_of = dict(zip(units["unit_id"].to_numpy(dtype=object)[present],
-                         units["thread_id"].to_numpy(dtype=object)[present]))
-    threads = units["thread_id"].to_numpy(dtype=object)[idx]
-    dangling = np.zeros(len(units), dtype=bool)
-    dangling[idx] = [thread_of.get(p) != t for p, t in zip(wanted, threads)]
+    if dangling is None:  # known when the tree was built column-wise; else looked up here
+        candidates = units["status"].ne("ok").to_numpy() & units["parent_id"].notna().to_numpy()
+        if not candidates.any():
+            return
+        idx = np.flatnonzero(candidates)
+        wanted = units["parent_id"].to_numpy(dtype=object)[idx]
+        present = units["unit_id"].isin(set(wanted)).to_numpy()
+        thread_of = dict(zip(units["unit_id"].to_numpy(dtype=object)[present],
+                             units["thread_id"].to_numpy(dtype=object)[present]))
+        threads = units["thread_id"].to_numpy(dtype=object)[idx]
+        dangling = np.zeros(len(units), dtype=bool)
+        dangling[idx] = [thread_of.get(p) != t for p, t in zip(wanted, threads)]
     if not dangling.any():
         return
+    status = units["status"].to_numpy(dtype=object)
     other = dangling & (status != "orphan")
     if other.any():
         if "extra" not in units.columns:

@@ -97,4 +97,6 @@ def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) 
     for col in OPTIONAL_COLUMNS:
         if col in frame.columns:
             columns[col] = pd.Series(frame[col].to_numpy(dtype=object), dtype=object)
-    return pd.DataFrame(columns)
+    units = pd.DataFrame(columns)
+    units.attrs["dangling"] = orphan  # every unit whose parent is not in its thread, whatever its status
+    return units
