@@ -124,6 +124,7 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]]:
             status, text = gone, ""
         page.add(uid=page.uid(f"c{cid}"), parent=parent_uid, author=author, when=when, text=text, el=el,
                  status=status)
+    _comments_once.__defaults__[0].clear()  # type: ignore[index]  # the page is read: let it go
     ctx.read_as("wordpress", "native")
     return page.records
 
