@@ -5,8 +5,10 @@ Run ``workbench --help`` or ``workbench COMMAND --help``; ``python -m workbench`
 Commands
 --------
 ``workbench import PATH... [--format F] [--strict]``
-    Read thread files (format sniffed unless ``--format``) and add their units to the
-    project; prints the counts and every skipped or changed record.
+    Read thread files (saved pages, copied text, exports; format sniffed unless
+    ``--format``) and add their units to the project; prints per file how it was read
+    (platform and structure), the counts (units, new, rejected, orphans, empty texts,
+    duplicate ids, page chrome dropped) and every skipped or changed record.
 ``workbench codebook check FILE...``
     Validate codebook YAML files; problems are printed as ``FILE:LINE: code 'x', field
     'y': message``.
@@ -36,7 +38,8 @@ Exit codes
 ----------
 ===  ==========================================================================
 0    success
-1    the work found problems: an invalid codebook, records rejected on import,
+1    the work found problems: an invalid codebook, records rejected on import, a text
+     imported with no thread structure recognised (read as one essay unit),
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
      a report that failed its checks (a failing cell, a name that would leak)
 2    usage error, bad input, missing file or project, a missing pseudonym key
@@ -193,14 +196,14 @@ def _existing_file(path: str, what: str) -> Path:
 
 # --- import -------------------------------------------------------------------------------
 def _where(r: dict[str, Any]) -> str:
-    parts = [str(r.get("file") or "")]
-    if r.get("line") is not None:
-        parts.append(f"line {r['line']}")
-    if r.get("record") is not None:
-        parts.append(f"record {r['record']}")
-    if r.get("field") is not None:
-        parts.append(f"field {r['field']!r}")
-    return ", ".join(p for p in parts if p)
+    from .errors import where
+
+    return where(path=r.get("file") or None, line=r.get("line"), record=r.get("record"), field=r.get("field"))
+
+
+#: What ``workbench import`` counts per file, in the words of its summary.
+_COUNTED = (("orphan", "orphan(s)"), ("empty", "empty text(s)"), ("duplicate", "duplicate id(s)"),
+            ("missing", "missing item(s) kept as placeholders"), ("chrome", "line(s) of page chrome dropped"))
 
 
 def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
@@ -211,7 +214,7 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError(f"unknown --format {args.format!r}; valid formats: {', '.join(sorted(FORMATS))}")
     paths = [_existing_file(p, "thread file") for p in args.paths]
     status = EXIT_OK
-    totals = {"read": 0, "new": 0, "rejected": 0}
+    totals = {"read": 0, "new": 0, "rejected": 0, "unstructured": 0, **{k: 0 for k, _ in _COUNTED}}
     with _open_project(args, create=True) as project:
         for path in paths:
             large = path.stat().st_size > 20_000_000
@@ -242,25 +245,50 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
             except StoreError as exc:
                 raise CommandError(f"{path}: {exc}", EXIT_STORE) from exc
             report = list(units.attrs.get("report") or [])
+            counts = dict(units.attrs.get("counts") or {})
+            source = units.attrs.get("source", {})
             rejected = [r for r in report if r.get("skipped")]
             notes = [r for r in report if not r.get("skipped")]
-            fmt = units.attrs.get("source", {}).get("format", args.format)
+            fmt = source.get("format", args.format)
             already = "" if new or not len(units) else " (already in the project)"
+            n_rejected = max(len(rejected), int(counts.get("skipped", 0)))
             out.print(f"{path.name} ({fmt}): {len(units)} units read, {new} new{already}, "
-                      f"{len(rejected)} record(s) rejected")
+                      f"{n_rejected} record(s) rejected")
+            structure = source.get("structure")
+            confidence = source.get("confidence")
+            if structure == "none":
+                out.print("  read as: one unit, no reply structure")
+            else:
+                out.print(f"  read as: {source.get('platform') or 'a site of no known platform'}; reply structure "
+                          f"{structure}" + (f" (confidence {confidence:.2f})" if confidence is not None else ""))
+            unplaced = [f"{counts[k]} {words}" for k, words in _COUNTED if counts.get(k)]
+            if unplaced:
+                out.print("  not placed or dropped: " + ", ".join(unplaced))
+            unstructured = structure == "none" and any(r.get("kind") == "structure" for r in report)
+            if unstructured:
+                out.print("  no thread structure recognised: the file was read as one essay unit. If it is a "
+                          "thread, pass --format (see --help) or save the page as HTML and import that")
+                totals["unstructured"] += 1
+                status = max(status, EXIT_PROBLEMS)
             for r in rejected:
                 out.print(f"  rejected: {_where(r)}: {r['message']}")
             for r in notes:
-                out.print(f"  note: {_where(r)}: {r['message']}")
+                if not (unstructured and r.get("kind") == "structure"):
+                    out.print(f"  note: {_where(r)}: {r['message']}")
             totals["read"] += len(units)
             totals["new"] += new
-            totals["rejected"] += len(rejected)
-            if rejected:
+            totals["rejected"] += n_rejected
+            for k, _ in _COUNTED:
+                totals[k] += counts.get(k, 0)
+            if n_rejected:
                 status = max(status, EXIT_PROBLEMS)
         n = project.n_units()
         n_threads = len(project.threads())
     if len(paths) > 1:
-        out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected")
+        extra = "".join(f", {totals[k]} {words}" for k, words in _COUNTED if totals[k])
+        if totals["unstructured"]:
+            extra += f", {totals['unstructured']} file(s) with no thread structure"
+        out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected{extra}")
     out.print(f"project {_project_url(args)}: {n} units in {n_threads} thread(s)")
     return status
 
