@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..charts import render
 from ..errors import WorkbenchError
 from ..privacy import (
     NON_NAMES,
@@ -601,19 +602,6 @@ def _pseudonymise_notebook(nb: nbformat.NotebookNode, terms: _Terms) -> None:
     nb.metadata = nbformat.from_dict({**_walk(rest, fix), **({"widgets": widgets} if widgets else {})})
 
 
-def _vl_version(spec: Mapping[str, Any], major: str) -> str | None:
-    import vl_convert
-
-    supported = list(vl_convert.get_vegalite_versions())
-    m = re.search(r"/v(\d+)\.(\d+)", str(spec.get("$schema", "")))
-    want = (int(m.group(1)), int(m.group(2))) if m else (int(major), 99)
-    same = [v for v in supported if int(v.split(".")[0]) == want[0]]
-    if not same:
-        return None
-    fitting = [v for v in same if int(v.split(".")[1]) <= want[1]] or same
-    return max(fitting, key=lambda v: int(v.split(".")[1]))
-
-
 def _loads_from_internet(page: str) -> str | None:
     """The URL an HTML output loads JavaScript from (a script src or a CDN in a script), if any."""
     found = _CDN_SCRIPT.search(page)
@@ -642,8 +630,6 @@ def _chart_html(spec: Mapping[str, Any]) -> str:
 
 def _offline_charts(nb: nbformat.NotebookNode, source: Path) -> int:
     """Turn Vega/Vega-Lite outputs into inline charts; refuse outputs that load from a CDN."""
-    import vl_convert
-
     n = 0
     for index, cell in enumerate(nb.cells, start=1):
         for output in cell.get("outputs", []):
@@ -658,7 +644,7 @@ def _offline_charts(nb: nbformat.NotebookNode, source: Path) -> int:
                     spec = json.loads(spec)
                 if m.group("lite"):
                     try:
-                        spec = vl_convert.vegalite_to_vega(spec, vl_version=_vl_version(spec, m.group("major")))
+                        spec = render.to_vega(spec, major=int(m.group("major")))
                     except Exception as exc:  # vl-convert raises ValueError with the compiler's message
                         raise PublishError(f"{source}: cell {index}: a Vega-Lite chart could not be compiled: {exc}") from None
                 output["data"] = {"text/html": _chart_html(spec)}
@@ -744,9 +730,7 @@ def _vendored(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _vega_bundle() -> str:
-    import vl_convert
-
-    return vl_convert.javascript_bundle(_VEGA_SNIPPET)
+    return render.vega_bundle(_VEGA_SNIPPET)
 
 
 def _script(code: str, vendor: str, *, module: bool = False) -> str:

@@ -551,6 +551,7 @@ def _chart(reports: dict[str, pd.DataFrame]) -> tuple[Any, str | None, dict | No
     if not reports:
         return None, None, None
     from .. import charts
+    from ..charts import render
 
     frames = {r: t[t["value"].notna()] for r, t in reports.items()}
     def label(code: str) -> str:
@@ -562,10 +563,9 @@ def _chart(reports: dict[str, pd.DataFrame]) -> tuple[Any, str | None, dict | No
     chart = charts.agreement_trend(frames, measure="alpha")
     spec = chart.to_dict()
     try:
-        import vl_convert as vlc
+        svg = render.to_svg(spec)
     except ImportError:  # pragma: no cover - vl-convert is a dependency of the charts
         return chart, None, spec
-    svg = vlc.vegalite_to_svg(spec, vl_version=charts._vl_version())
     start = svg.find("<svg")
     return chart, svg[start:] if start >= 0 else None, spec
 
