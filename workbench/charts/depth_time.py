@@ -124,7 +124,16 @@ def codes_by_depth(
     return _codes_by_depth(codings, units, coder=coder, max_depth=max_depth, show=show, codebook=codebook)
 
 
-def _codes_by_depth(codings, units, *, coder, max_depth, show, codebook, picked=None) -> alt.Chart:
+def _codes_by_depth(
+    codings: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    coder: str | Sequence[str] | None,
+    max_depth: int,
+    show: str,
+    codebook: CodeColors,
+    picked: alt.Parameter | None = None,
+) -> alt.Chart:
     max_depth = check_int(max_depth, "max_depth", 1)
     choice(show, "show", ["share", "count"])
     df = select_codings(codings, coder)
@@ -216,7 +225,18 @@ def codes_over_time(
     )
 
 
-def _codes_over_time(codings, units, *, freq, when, coder, show, max_periods, codebook, picked=None) -> alt.Chart:
+def _codes_over_time(
+    codings: pd.DataFrame,
+    units: pd.DataFrame | None,
+    *,
+    freq: str,
+    when: str,
+    coder: str | Sequence[str] | None,
+    show: str,
+    max_periods: int,
+    codebook: CodeColors,
+    picked: alt.Parameter | None = None,
+) -> alt.Chart:
     choice(freq, "freq", [*_FREQS, "auto"])
     choice(when, "when", ["posted", "coded"])
     choice(show, "show", ["share", "count"])

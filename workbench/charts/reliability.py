@@ -71,7 +71,7 @@ def _reference_rules(thresholds: tuple[float, float], axis: str) -> list[alt.Cha
     refs = pd.DataFrame({"value": [lo, hi], "label": [f"{_number(lo)} tentative", f"{_number(hi)} reliable"]})
     enc = {axis: alt.X("value:Q") if axis == "x" else alt.Y("value:Q")}
     rule = alt.Chart(refs).mark_rule(strokeDash=[4, 3], color="#888").encode(**enc)
-    style = {"fontSize": 9, "color": "#666"}
+    style: dict[str, Any] = {"fontSize": 9, "color": "#666"}
     low, high = refs.iloc[[0]], refs.iloc[[1]]
     if axis == "x":  # the low label left of its line, the high one right of it
         marks = [
@@ -180,7 +180,7 @@ def agreement_by_code(
     title: Any = "Agreement by code"
     if undefined:
         title = alt.TitleParams(title, subtitle=f"undefined (no variation or too few pairable values): {', '.join(esc(c) for c in undefined)}")
-    return alt.layer(*_reference_rules(lo_hi, "x"), bars, dots).properties(title=title, width=360, height=alt.Step(30 if several else 22))
+    return alt.LayerChart(layer=[*_reference_rules(lo_hi, "x"), bars, dots]).properties(title=title, width=360, height=alt.Step(30 if several else 22))
 
 
 def agreement_trend(
@@ -275,7 +275,7 @@ def agreement_trend(
         .encode(x=x, xOffset=offset, y=alt.Y("value:Q", scale=y_scale, title="agreement"), color=color, opacity=opacity, tooltip=tooltip)
         .add_params(pick)
     )
-    return alt.layer(*_reference_rules(lo_hi, "y"), bars, lines).properties(title="Agreement across rounds", width=max(240, 120 * len(rounds)), height=260)
+    return alt.LayerChart(layer=[*_reference_rules(lo_hi, "y"), bars, lines]).properties(title="Agreement across rounds", width=max(240, 120 * len(rounds)), height=260)
 
 
 def coincidence_heatmap(matrix: pd.DataFrame, *, title: str = "Coincidences") -> alt.LayerChart:
