@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 import workbench as wb
 from workbench.widgets.disagreement_review import DisagreementReview
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from types import EllipsisType
 from typing import Any
 
 import altair as alt
@@ -43,9 +44,9 @@ import pandas as pd
 
 from .. import charts
 from .. import escape as _escape
+from ..agreement import AgreementWarning, coincidence_matrix, pairwise
 from ..charts import coder_matrix_chart
 from ..charts.render import to_svg
-from ..agreement import AgreementWarning, coincidence_matrix, pairwise
 from ..codebook import Codebook
 from ..project import Project
 
@@ -123,7 +124,7 @@ class ReliabilityDashboard(W.VBox):
         self,
         project: Project,
         *,
-        round: str | None | type(...) = ...,
+        round: str | None | EllipsisType = ...,
         group: str = ALL_CODES,
         n_boot: int = 1000,
         seed: int | None = 0,
@@ -227,10 +228,11 @@ class ReliabilityDashboard(W.VBox):
     def _codings(self, round: str | None) -> pd.DataFrame:
         key = ("codings", round)
         if key not in self._cache:
-            self._cache[key] = self.project.codings(round=... if round is None else round)
+            # every coding (the store's default) for ALL_CODINGS
+            self._cache[key] = self.project.codings() if round is ALL_CODINGS else self.project.codings(round=round)
         return self._cache[key]
 
-    def report(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def report(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """The agreement report behind the ``agreement`` chart (the current selection by default).
 
         The rows of :meth:`Project.agreement` for the group: its codes, its
@@ -244,9 +246,8 @@ class ReliabilityDashboard(W.VBox):
             codes = self._group_codes(group)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AgreementWarning)
-                rep = self.project.agreement(
-                    round=round, codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed
-                )
+                where = {} if round is ALL_CODINGS else {"round": round}  # every coding: the store's default
+                rep = self.project.agreement(codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed, **where)
             keep = {"(overall)", *codes} | ({f"group:{group}"} if group != ALL_CODES else set())
             if group == ALL_CODES:
                 keep |= {c for c in rep["code"] if str(c).startswith("group:")}
@@ -259,9 +260,12 @@ class ReliabilityDashboard(W.VBox):
         return {str(r): self.report(str(r), group) for r in self._rounds()["round"]}
 
     def _values(self, round: str | None, group: str) -> tuple[pd.DataFrame, bool]:
-        """A units x coders table of the group's variable: a code or NONE (exclusive
-        group), else the frozenset of the group's codes a coder applied; missing where a
-        coder did not code the unit (or applied two codes of an exclusive group)."""
+        """A units x coders table of the group's variable.
+
+        A cell is a code or NONE (exclusive group), else the frozenset of the group's codes
+        a coder applied; missing where a coder did not code the unit (or applied two codes
+        of an exclusive group).
+        """
         df = self._codings(round)
         codes = set(self._group_codes(group))
         exclusive = self._exclusive(group)
@@ -280,7 +284,7 @@ class ReliabilityDashboard(W.VBox):
                 table.at[u, c] = frozenset(s)
         return table, exclusive
 
-    def coder_matrix(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def coder_matrix(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """Pairwise alpha of every two coders on the group's variable (the ``coders`` chart).
 
         Nominal alpha for an exclusive group, MASI-distance alpha on sets otherwise; each
@@ -306,7 +310,7 @@ class ReliabilityDashboard(W.VBox):
         n = coded.T @ coded
         return pd.DataFrame(n, index=table.columns, columns=table.columns)
 
-    def coincidences(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def coincidences(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """Krippendorff's coincidence matrix of the group's variable (the ``coincidence`` chart).
 
         Categories are the group's codes and ``(none)`` for an exclusive group; for sets,
@@ -342,9 +346,11 @@ class ReliabilityDashboard(W.VBox):
         return [c for c in order if c in names] + sorted(c for c in names if c not in order)
 
     def _rate_codings(self, round: str | None, group: str) -> pd.DataFrame:
-        """Codings for the rates chart: the group's codes, plus one ``(no <group> code)``
-        row where a coder coded a unit with none of them, so rates stay shares of the
-        units each coder coded."""
+        """Codings for the rates chart.
+
+        The group's codes, plus one ``(no <group> code)`` row where a coder coded a unit
+        with none of them, so rates stay shares of the units each coder coded.
+        """
         df = self._codings(round)[["unit_id", "coder", "code"]]
         if group == ALL_CODES:
             return df
