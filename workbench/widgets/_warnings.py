@@ -41,8 +41,8 @@ class ContentWarnings:
     """
 
     def __init__(self, terms: Iterable[Any]) -> None:
-        given = list(terms) or list(DEFAULT_CONTENT_WARNINGS)
-        self.terms: list[str] = list(dict.fromkeys(str(x) for x in given if str(x).strip()))
+        given = [str(x) for x in terms if str(x).strip()]
+        self.terms: list[str] = list(dict.fromkeys(given or DEFAULT_CONTENT_WARNINGS))
         self._re = re.compile(
             r"(?<!\w)(" + "|".join(re.escape(x) for x in sorted(self.terms, key=len, reverse=True)) + ")",
             re.IGNORECASE,
