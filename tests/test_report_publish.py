@@ -166,6 +166,18 @@ def test_the_workbench_command_is_the_command_line(tmp_path, capsys):
     assert not hasattr(pub, "main")  # one command line: ``workbench report``
 
 
+def test_bad_input_on_the_command_line_is_a_usage_error_not_a_bug(tmp_path, capsys):
+    from workbench import cli
+
+    source = _notebook(tmp_path / "a.ipynb", ["#md intro"])
+    assert cli.main(["report", str(source), "--no-execute", "--no-data", "-o", str(tmp_path / "a.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "output must be an .html file" in err and "Traceback" not in err and "a bug" not in err
+    assert cli.main(["report", str(source), "--no-execute", "--no-data", "--timeout", "0"]) == 2
+    assert "timeout must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "a.html").exists()
+
+
 # --- publishing by running the notebook ------------------------------------------------------
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.txt"))
 

@@ -588,6 +588,8 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError(str(exc)) from exc
     except PrivacyError as exc:
         raise CommandError(str(exc)) from exc
+    except (ValueError, TypeError) as exc:  # bad input: the output's suffix, the timeout, ...
+        raise CommandError(str(exc)) from exc
     except Exception as exc:
         if type(exc).__name__ == "PublishError":  # a failing cell or a name that would leak
             out.error(f"{exc}\nnothing was written")
