@@ -73,8 +73,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..privacy import PrivacyError, PseudonymKey
-from . import kernel
 from .errors import PublishError
+from .kernel import collect_line, personal_units, setup_line
 from .page import CDN_SCRIPT, STATIC, VENDORED, export_page, offline_charts
 from .terms import Leak, Terms, collect_terms, find_leaks, guard_view, pseudonymise_notebook
 
@@ -124,7 +124,7 @@ def _project_frames(project: Any) -> list[pd.DataFrame]:
 
         project = opened = open_project(os.fspath(project))
     try:
-        units = kernel.personal_units(project)
+        units = personal_units(project)
         return [] if units is None else [units]
     finally:
         if opened is not None:
@@ -172,7 +172,7 @@ def _execute(
         with client.setup_kernel(env=dict(env), cwd=str(cwd)):
             if client.kc is not None:
                 client.kc.kernel_info()
-            _hidden(client, nb, kernel.setup_line(collect=collect))
+            _hidden(client, nb, setup_line(collect=collect))
             count = 0
             for index, cell in enumerate(list(nb.cells)):
                 if cell.cell_type == "code" and cell.source.strip():
@@ -180,7 +180,7 @@ def _execute(
                 client.execute_cell(cell, index, execution_count=count)
             index = -1
             if collect:
-                _hidden(client, nb, kernel.collect_line(found))
+                _hidden(client, nb, collect_line(found))
             client.set_widgets_metadata()
         if not collect or not found.exists():
             return []

@@ -37,8 +37,8 @@ import pandas as pd
 
 from ..agreement import OVERALL, THRESHOLDS, AgreementWarning
 from ..codebook import slugify
-from . import methods
-from .methods import format_ci, format_coefficient, number_words
+from .methods import format_ci, format_coefficient, number_words, percent
+from .methods import paragraph as methods_paragraph
 from .reliability_page import CHART_SLOT, html_page, markdown
 
 __all__ = ["ReliabilityReport", "reliability", "format_coefficient", "format_ci", "number_words"]
@@ -197,7 +197,7 @@ def reliability(
     codebook = project.codebook(version) if version is not None else None
     figures = _figures(project, info, table, rounds, trend)
     figures["n_boot"] = int(n_boot)
-    paragraph = methods.paragraph(figures, codebook, info)
+    paragraph = methods_paragraph(figures, codebook, info)
     chart, svg, spec = _chart(reports)
     adjudicated = _adjudicated(project, info) if (include_text and info) else None
     md = markdown(name, paragraph, table, trend, figures, codebook, include_text, adjudicated)
@@ -295,7 +295,7 @@ def _figures(project: Any, info: dict | None, table: pd.DataFrame, rounds: pd.Da
             codebook_version=project.codebook_version(), round_number=0, n_rounds=0,
             n_disagreements=None, n_adjudicated=None, n_decisions=0, n_deciders=0, n_proposals=0, first_round=None,
         )
-    f["percent"] = methods.percent(f["n_units"], f["n_codable"])
+    f["percent"] = percent(f["n_units"], f["n_codable"])
     return f
 
 
