@@ -16,6 +16,7 @@ from pathlib import Path
 import altair as alt
 import numpy as np
 import pandas as pd
+
 import workbench as wb
 from workbench import charts
 

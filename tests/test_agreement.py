@@ -14,9 +14,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
 import workbench.agreement as ag
-from workbench import _agreement_core as core
+from workbench.agreement import _data
+from workbench.agreement import _kernels as core
 
 nan = np.nan
 
@@ -313,7 +313,7 @@ def test_explicit_category_order_for_weights():
     assert with_gap == pytest.approx((4 / 6 - 1 / 2) / (1 / 2))
     # an unused category at the end does not change Cohen's weighted kappa
     assert ag.cohen_kappa(data, weights="linear", categories=[1, 2, 3, 4]) == pytest.approx(
-        (1 - (2 / 6) * (2 / 3) / ((1 / 2) * (2 / 3)))
+        1 - (2 / 6) * (2 / 3) / ((1 / 2) * (2 / 3))
     )
     # unweighted kappa ignores the order entirely
     assert ag.cohen_kappa(data, categories=[3, 2, 1]) == pytest.approx(ag.cohen_kappa(data))
@@ -445,7 +445,7 @@ def test_bootstrap_is_reproducible_and_seeded():
 def test_bootstrap_alpha_spread_follows_the_number_of_pairs_drawn():
     # Krippendorff's algorithm: each resample is 1 - mean(delta over M drawn pairs) / D_e, so
     # its standard deviation is sd(delta under p_ck) / (sqrt(M) * D_e); M = min(25 q, (m-1) n / 2).
-    coded = core.encode(BOOT_DATA, None, None, None)
+    coded = _data.encode(BOOT_DATA, None, None, None)
     parts, _ = core.alpha_parts(coded)
     iu, ju = np.triu_indices(len(parts.o))
     p = np.where(iu == ju, parts.o[iu, ju], 2 * parts.o[iu, ju]) / parts.n
@@ -473,7 +473,7 @@ def test_bootstrap_confidence_interval_order_statistics():
 def test_bootstrap_other_measures_resample_units(measure):
     res = ag.bootstrap(measure, BOOT_DATA, n=300, seed=2)
     assert res.method == "units"
-    assert res.value == pytest.approx(ag._REGISTRY[measure].function(BOOT_DATA))
+    assert res.value == pytest.approx(getattr(ag, measure)(BOOT_DATA))
     assert res.ci_low <= res.value <= res.ci_high
     again = ag.bootstrap(measure, BOOT_DATA, n=300, seed=2)
     assert np.array_equal(res.samples, again.samples)
@@ -535,12 +535,39 @@ def test_disagreements_lists_who_said_what():
         index=["u1", "u2", "u3", "u4"],
     )
     out = ag.disagreements(df)
-    assert list(out.columns) == ["unit", "coder", "value", "n_coders", "n_values", "majority"]
+    assert list(out.columns) == ["unit", "coder", "value", "n_coders", "n_values", "majority", "contested"]
     assert set(out["unit"]) == {"u2"}  # u1 agrees, u3 agrees, u4 has one coder
     said = dict(zip(out["coder"], out["value"], strict=True))
     assert said == {"ann": "b", "ben": "c", "cat": "b"}
+    # two of the three pairs differ
+    assert out["contested"].tolist() == pytest.approx([2 / 3] * 3)
+    assert out["majority"].tolist() == [True, False, True]
+    # sets: MASI (Passonneau 2006): {} vs {b} is 1, {a, b} vs {a} is 1 - (1/2)(2/3) = 2/3; most contested first
     sets = ag.disagreements([[{"a", "b"}, {"a"}], [{"a"}, {"a"}], [set(), {"b"}]])
-    assert list(sets["value"]) == ["a; b", "a", "", "b"]
+    assert list(sets["unit"]) == [2, 2, 0, 0]
+    assert list(sets["value"]) == ["", "b", "a, b", "a"]
+    assert sets["contested"].tolist() == pytest.approx([1, 1, 2 / 3, 2 / 3])
+    nominal = ag.disagreements([[{"a", "b"}, {"a"}], [set(), {"b"}]], distance="nominal")
+    assert nominal["contested"].tolist() == pytest.approx([1, 1, 1, 1])
+
+
+def test_disagreements_long_data_keep_their_column_names_and_wide_form():
+    long = pd.DataFrame({"unit_id": ["u1", "u1", "u2", "u2", "u2", "u3"],
+                         "coder": ["ann", "ben", "ann", "ben", "cat", "ann"],
+                         "codes": ["x", "y", "x", "x", "y", "z"]})
+    out = ag.disagreements(long, unit="unit_id", coder="coder", value="codes")
+    assert list(out.columns[:3]) == ["unit_id", "coder", "codes"]
+    assert out["unit_id"].tolist() == ["u1", "u1", "u2", "u2", "u2"]  # 1.0 before 2/3
+    wide = ag.disagreements(long, unit="unit_id", coder="coder", value="codes", wide=True)
+    assert list(wide.columns) == ["unit_id", "n_coders", "n_values", "contested", "codes_by_coder",
+                                  "codes:ann", "codes:ben", "codes:cat"]
+    assert wide["codes_by_coder"].tolist() == ["ann: x; ben: y", "ann: x; ben: x; cat: y"]
+    assert wide.loc[0, "codes:cat"] is None and wide.loc[1, "codes:cat"] == "y"
+    assert wide["n_values"].tolist() == [2, 2]
+    with pytest.raises(ValueError, match="distance must be one of"):
+        ag.disagreements(long, unit="unit_id", coder="coder", value="codes", distance="euclid")
+    assert ag.disagreements([[1, 1], [2, 2]]).empty
+    assert ag.disagreements([[1, 1], [2, 2]], wide=True).empty
 
 
 def test_interpretation_bands():
@@ -558,7 +585,9 @@ def test_interpretation_bands():
 def test_public_api_is_declared():
     for name in ag.__all__:
         assert hasattr(ag, name), name
-    assert set(ag.MEASURES) == set(ag._REGISTRY)
+    from workbench.agreement._measures import _REGISTRY
+
+    assert set(ag.MEASURES) == set(_REGISTRY)
 
 
 def test_no_warning_for_well_defined_data():

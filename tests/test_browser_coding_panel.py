@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import workbench as wb
 
+import workbench as wb
 from _browser import (
     ROOT,
     artifacts_on_failure,

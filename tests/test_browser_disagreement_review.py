@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import workbench as wb
 
+import workbench as wb
 from _browser import artifacts_on_failure, jupyter_lab, need_browser, run_all_cells, screenshot, write_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

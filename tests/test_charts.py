@@ -11,7 +11,6 @@ import json
 
 import pandas as pd
 import pytest
-from workbench import charts
 
 from _charts_data import (
     HOSTILE,
@@ -24,6 +23,7 @@ from _charts_data import (
     rows_where,
     synthetic,
 )
+from workbench import charts
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import pytest
-from workbench import charts
 
 from _charts_data import (
     CODEBOOK,
@@ -15,6 +14,7 @@ from _charts_data import (
     example_units,
     rows_where,
 )
+from workbench import charts
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from workbench import charts
 
 from _charts_data import (
     data_of,
@@ -16,6 +15,7 @@ from _charts_data import (
     example_units,
     rows_where,
 )
+from workbench import charts
 
 
 @pytest.fixture

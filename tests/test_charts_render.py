@@ -12,9 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-import workbench as wb
-from workbench import charts
 
+import workbench as wb
 from _charts_data import (
     CODEBOOK,
     all_charts,
@@ -24,6 +23,7 @@ from _charts_data import (
     example_units,
     png_pixels,
 )
+from workbench import charts
 
 
 @pytest.fixture
@@ -132,6 +132,7 @@ def test_every_chart_of_the_example_threads_renders_a_png_that_is_not_blank(tmp_
 
 def test_the_vega_lite_version_follows_the_spec():
     import vl_convert
+
     from workbench.charts import render
 
     fives = sorted((v for v in vl_convert.get_vegalite_versions() if v.startswith("5.")), key=lambda v: int(v[2:]))

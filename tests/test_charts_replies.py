@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workbench import charts
 
 from _charts_data import (
     CODEBOOK,
@@ -14,6 +13,7 @@ from _charts_data import (
     example_units,
     rows_where,
 )
+from workbench import charts
 
 
 @pytest.fixture

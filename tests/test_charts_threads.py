@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import workbench as wb
-from workbench import charts
 
+import workbench as wb
 from _charts_data import (
     CODEBOOK,
     data_of,
     example_codings,
     example_units,
 )
+from workbench import charts
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import pytest
+
 import workbench as wb
 import workbench.ingest as ingest
 from workbench.project import Project

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from workbench.agreement import THRESHOLDS
 from workbench.report.methods import format_ci, format_coefficient, number_words, paragraph, percent
 

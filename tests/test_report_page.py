@@ -9,6 +9,7 @@ import json
 
 import nbformat
 import pytest
+
 from workbench.report import page
 from workbench.report.errors import PublishError
 

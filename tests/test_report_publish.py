@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 import workbench as wb
 from workbench.ingest import load_threads
 from workbench.report.publish import PublishError, find_leaks, publish

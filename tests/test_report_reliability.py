@@ -6,11 +6,11 @@ import html
 import re
 
 import pytest
-import workbench as wb
 from pandas.testing import assert_frame_equal
-from workbench.report.reliability import ReliabilityReport, format_ci, format_coefficient, reliability
 
+import workbench as wb
 from test_rounds import build_scenario  # the three-round scenario (tests/test_rounds.py)
+from workbench.report.reliability import ReliabilityReport, format_ci, format_coefficient, reliability
 
 N_BOOT = 200
 

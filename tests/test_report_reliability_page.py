@@ -5,6 +5,7 @@ text escaped for where it goes, the chart's place kept for the saved SVG.
 from __future__ import annotations
 
 import pandas as pd
+
 from workbench.agreement import OVERALL
 from workbench.report.reliability_page import CHART_SLOT, html_page, markdown
 

@@ -5,6 +5,7 @@ URLs and e-mail addresses found and replaced as whole words, also in escaped for
 from __future__ import annotations
 
 import nbformat
+
 import workbench as wb
 from workbench.report.terms import Terms, collect_terms, find_leaks, guard_view, pseudonymise_notebook
 

@@ -10,6 +10,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 from workbench.errors import StoreError, WorkbenchError
 from workbench.widgets import CodingPanel, DisagreementReview

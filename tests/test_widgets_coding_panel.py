@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.storage import tables as T
 from workbench.widgets import CodingPanel

@@ -10,6 +10,7 @@ import math
 import ipywidgets as W
 import pandas as pd
 import pytest
+
 import workbench as wb
 from workbench.agreement import krippendorff_alpha
 from workbench.widgets.dashboard import NONE, ReliabilityDashboard

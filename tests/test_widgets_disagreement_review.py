@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 from workbench.widgets.disagreement_review import DisagreementReview
 

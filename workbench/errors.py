@@ -21,6 +21,7 @@ __all__ = [
     "UnknownCoderError",
     "UnknownRoundError",
     "PrivacyError",
+    "IdentifierError",
 ]
 
 
@@ -139,3 +140,7 @@ class UnknownRoundError(NotFoundError):
 class PrivacyError(WorkbenchError, ValueError):
     """A privacy rule would be broken: a missing or wrong key, raw data asked for without
     proof, a key file in the wrong place, a malformed key file."""
+
+
+class IdentifierError(WorkbenchError, ValueError):
+    """A name (of a coder, round, code or codebook) breaks the naming rules or looks like one taken."""

@@ -49,6 +49,7 @@ from ..charts import coder_matrix_chart
 from ..charts.render import to_svg
 from ..codebook import Codebook
 from ..project import Project
+from ..sentinels import ALL_ROUNDS
 
 __all__ = ["ReliabilityDashboard", "coder_matrix_chart", "ALL_CODES", "ALL_CODINGS", "NONE"]
 
@@ -228,8 +229,7 @@ class ReliabilityDashboard(W.VBox):
     def _codings(self, round: str | None) -> pd.DataFrame:
         key = ("codings", round)
         if key not in self._cache:
-            # every coding (the store's default) for ALL_CODINGS
-            self._cache[key] = self.project.codings() if round is ALL_CODINGS else self.project.codings(round=round)
+            self._cache[key] = self.project.codings(round=ALL_ROUNDS if round is ALL_CODINGS else round)
         return self._cache[key]
 
     def report(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
@@ -246,8 +246,13 @@ class ReliabilityDashboard(W.VBox):
             codes = self._group_codes(group)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AgreementWarning)
-                where = {} if round is ALL_CODINGS else {"round": round}  # every coding: the store's default
-                rep = self.project.agreement(codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed, **where)
+                rep = self.project.agreement(
+                    round=ALL_ROUNDS if round is ALL_CODINGS else round,
+                    codes=codes or None,
+                    ci=True,
+                    n_boot=self.n_boot,
+                    seed=self.seed,
+                )
             keep = {"(overall)", *codes} | ({f"group:{group}"} if group != ALL_CODES else set())
             if group == ALL_CODES:
                 keep |= {c for c in rep["code"] if str(c).startswith("group:")}

@@ -1,207 +1,31 @@
-"""Private machinery behind :mod:`workbench.agreement`.
+"""The kernels behind :mod:`workbench.agreement` (private).
 
-Everything here works on a *coded table*: an ``(n_units, n_coders)`` integer array in
-which ``-1`` marks a missing value and ``0 .. K-1`` index an ordered tuple of categories.
-The public functions parse their input once into a :class:`Coded` table and then call
-the ``_…`` kernels below, which return ``(value, reason)``: ``reason`` is ``None`` when
-the coefficient is defined and a sentence saying why it is not otherwise.
+Everything here works on a *coded table* (:class:`workbench.agreement._data.Coded`): an
+``(n_units, n_coders)`` integer array in which ``-1`` marks a missing value and
+``0 .. K-1`` index an ordered tuple of categories. The kernels return ``(value, reason)``:
+``reason`` is ``None`` when the coefficient is defined and a sentence saying why it is not
+otherwise.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Hashable, Sequence
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+from ._common import AgreementWarning
+from ._data import Coded, _sort_key, require_coders
+from .weights import weights_matrix
 
 __all__: list[str] = []  # private module
 
-MISSING = -1
 # Above this many coders the coincidence matrix is built from per-unit counts and one
 # matrix product per chunk; at or below it, one integer bincount per pair of coders.
 _PAIRWISE_MAX_CODERS = 6
 _CHUNK_CELLS = 1 << 22  # units x categories per chunk of the counts matrix (32 MB float64)
-
-
-# --- parsing -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Coded:
-    """A units x coders table encoded as category indices."""
-
-    codes: np.ndarray  # (n_units, n_coders) int64, -1 = missing
-    categories: tuple  # category values, in order
-    units: pd.Index
-    coders: pd.Index
-    is_set: bool = False
-
-    @property
-    def k(self) -> int:
-        return len(self.categories)
-
-    def take_coders(self, idx: Sequence[int]) -> Coded:
-        return Coded(self.codes[:, list(idx)], self.categories, self.units, self.coders[list(idx)], self.is_set)
-
-
-def _is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    if isinstance(x, float | np.floating):
-        return bool(np.isnan(x))
-    return False
-
-
-def to_table(data: Any, unit: str | None, coder: str | None, value: str | None) -> tuple[np.ndarray, pd.Index, pd.Index]:
-    """Turn any accepted input into a 2-D array (units x coders) plus unit and coder labels."""
-    keys = {"unit": unit, "coder": coder, "value": value}
-    given = [k for k, v in keys.items() if v is not None]
-    if given:
-        if len(given) != 3:
-            missing = ", ".join(f"{k}=" for k in keys if keys[k] is None)
-            raise ValueError(f"a long table needs unit=, coder= and value= together; also give {missing}")
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"unit=/coder=/value= name columns of a long DataFrame; got {type(data).__name__}")
-        absent = [c for c in (unit, coder, value) if c not in data.columns]
-        if absent:
-            raise ValueError(f"column(s) {absent} not in the DataFrame; its columns are {list(data.columns)}")
-        return _pivot_long(data, unit, coder, value)
-    if isinstance(data, pd.DataFrame):
-        return data.to_numpy(), data.index, pd.Index(data.columns)
-    if isinstance(data, pd.Series):
-        raise TypeError("a Series has one coder only; pass a units x coders DataFrame or a long DataFrame")
-    if isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, list | tuple):
-        if len(data) == 0:
-            arr = np.empty((0, 0), dtype=object)
-        else:
-            lengths = set()
-            for row in data:
-                if not isinstance(row, list | tuple | np.ndarray):
-                    raise TypeError(
-                        "a list must hold one row per unit (a list of each coder's value); "
-                        f"got an item of type {type(row).__name__}"
-                    )
-                lengths.add(len(row))
-            if len(lengths) > 1:
-                raise ValueError(f"rows have different lengths {sorted(lengths)}; every unit needs one cell per coder")
-            arr = np.empty((len(data), lengths.pop()), dtype=object)
-            for i, row in enumerate(data):
-                for j, cell in enumerate(row):
-                    arr[i, j] = cell
-    else:
-        raise TypeError(
-            "data must be a units x coders table (DataFrame, numpy array or list of lists) "
-            f"or a long DataFrame with unit=, coder=, value=; got {type(data).__name__}"
-        )
-    if arr.ndim != 2:
-        raise ValueError(f"data must be 2-D (units x coders); got an array with {arr.ndim} dimension(s)")
-    return arr, pd.RangeIndex(arr.shape[0]), pd.RangeIndex(arr.shape[1])
-
-
-def _pivot_long(df: pd.DataFrame, unit: str, coder: str, value: str) -> tuple[np.ndarray, pd.Index, pd.Index]:
-    sub = df[[unit, coder, value]]
-    sub = sub[sub[unit].notna() & sub[coder].notna()]
-    dup = sub.duplicated([unit, coder], keep=False)
-    if dup.any():
-        first = sub[dup].iloc[0]
-        raise ValueError(
-            f"unit {first[unit]!r} has more than one row for coder {first[coder]!r}; a long table needs one "
-            "value per unit and coder (put several codes in one set, or use reliability_table for codings)"
-        )
-    u_idx, units = pd.factorize(sub[unit], sort=False)
-    c_idx, coders = pd.factorize(sub[coder], sort=False)
-    vals = sub[value].to_numpy()
-    if vals.dtype.kind in "fiub":
-        out = np.full((len(units), len(coders)), np.nan)
-    else:
-        out = np.full((len(units), len(coders)), None, dtype=object)
-    out[u_idx, c_idx] = vals
-    return out, pd.Index(units), pd.Index(coders)
-
-
-def _sort_key(x: Any) -> tuple:
-    if isinstance(x, numbers.Number):
-        return (0, float(x), "")
-    return (1, 0.0, f"{type(x).__name__}:{x}")
-
-
-def _set_key(s: frozenset) -> tuple:
-    return (len(s), sorted(map(str, s)))
-
-
-def encode(data: Any, unit: str | None, coder: str | None, value: str | None, categories: Sequence | None = None) -> Coded:
-    """Parse and encode ``data`` (any accepted form) into a :class:`Coded` table."""
-    arr, units, coders = to_table(data, unit, coder, value)
-    return encode_array(arr, units, coders, categories)
-
-
-def encode_array(arr: np.ndarray, units: pd.Index, coders: pd.Index, categories: Sequence | None = None) -> Coded:
-    n, c = arr.shape
-    flat = arr.reshape(-1)
-    is_set = False
-    if flat.dtype.kind == "O" and flat.size:
-        set_mask = np.fromiter((isinstance(x, set | frozenset) for x in flat), bool, flat.size)
-        if set_mask.any():
-            is_set = True
-            missing = np.fromiter((_is_missing(x) for x in flat), bool, flat.size)
-            bad = ~set_mask & ~missing
-            if bad.any():
-                raise TypeError(
-                    f"cells mix sets and single values (e.g. {flat[bad][0]!r}); for multi-label codes every "
-                    "coded cell must be a set (an empty set for 'no code'), missing cells None or NaN"
-                )
-            flat = flat.copy()
-            flat[set_mask] = [frozenset(x) for x in flat[set_mask]]
-            flat[missing] = None
-    if flat.dtype.kind in "fiub":
-        codes, uniques = pd.factorize(flat, sort=True)
-        uniques = list(np.asarray(uniques).tolist())
-    elif flat.dtype.kind in "mM":
-        codes, uniques = pd.factorize(flat, sort=True)
-        uniques = list(uniques)
-    else:
-        flat = flat.astype(object)
-        codes, uniques = pd.factorize(flat, sort=False, use_na_sentinel=True)
-        uniques = list(uniques)
-        if is_set:
-            order = sorted(range(len(uniques)), key=lambda i: _set_key(uniques[i]))
-        else:
-            try:
-                order = sorted(range(len(uniques)), key=lambda i: uniques[i])
-            except TypeError:
-                order = sorted(range(len(uniques)), key=lambda i: _sort_key(uniques[i]))
-        remap = np.empty(len(uniques), dtype=np.int64)
-        remap[order] = np.arange(len(uniques))
-        uniques = [uniques[i] for i in order]
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], MISSING) if len(uniques) else codes
-    codes = np.asarray(codes, dtype=np.int64)
-    if categories is not None:
-        if is_set:
-            raise TypeError("categories= orders single values; it does not apply to set-valued (multi-label) cells")
-        cats = list(categories)
-        if len(set(map(_hashable, cats))) != len(cats):
-            raise ValueError(f"categories must be distinct; got {cats}")
-        position = {_hashable(v): i for i, v in enumerate(cats)}
-        unknown = [u for u in uniques if _hashable(u) not in position]
-        if unknown:
-            raise ValueError(f"value(s) {unknown[:5]} are not among categories={cats}")
-        remap = np.array([position[_hashable(u)] for u in uniques], dtype=np.int64)
-        if len(uniques):
-            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], MISSING)
-        uniques = cats
-    return Coded(codes.reshape(n, c), tuple(uniques), pd.Index(units), pd.Index(coders), is_set)
-
-
-def _hashable(v: Any) -> Hashable:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 # --- coincidences and distances ------------------------------------------------------------
@@ -345,7 +169,7 @@ def jaccard(a: Any, b: Any) -> float:
     return 0.0 if union == 0 else 1.0 - len(a & b) / union
 
 
-def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callable | None) -> np.ndarray:
+def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: Any) -> np.ndarray:
     k = coded.k
     if distance is not None:
         if callable(distance):
@@ -354,10 +178,14 @@ def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callab
             if d.size and (not np.all(np.isfinite(d)) or (d < 0).any()):
                 raise ValueError("a custom distance must return finite, non-negative numbers")
             return d
-        if distance in ("masi", "jaccard"):
-            cats = coded.categories if coded.is_set else tuple(as_frozenset(c) for c in coded.categories)
-            return set_delta(set_matrix(cats), distance)
-        raise ValueError(f"distance must be 'masi', 'jaccard' or a callable(a, b) -> float; got {distance!r}")
+        if isinstance(distance, str):
+            if distance in ("masi", "jaccard"):
+                cats = coded.categories if coded.is_set else tuple(as_frozenset(c) for c in coded.categories)
+                return set_delta(set_matrix(cats), distance)
+            raise ValueError(
+                f"distance must be 'masi', 'jaccard', a callable(a, b) -> float or a {k} x {k} matrix; got {distance!r}"
+            )
+        return distance_matrix(distance, coded.categories)
     if level == "nominal":
         return nominal_delta(k)
     if coded.is_set:
@@ -366,6 +194,31 @@ def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callab
         return ordinal_delta(o.sum(axis=1))
     values = numeric_categories(coded.categories, level)
     return interval_delta(values) if level == "interval" else ratio_delta(values)
+
+
+def distance_matrix(distance: Any, categories: tuple) -> np.ndarray:
+    """A user's q x q matrix of distances between categories, checked."""
+    k = len(categories)
+    try:
+        d = np.asarray(distance, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"distance must be 'masi', 'jaccard', a callable(a, b) -> float or a {k} x {k} matrix of numbers; "
+            f"got {type(distance).__name__}"
+        ) from None
+    if d.shape != (k, k):
+        raise ValueError(
+            f"a distance matrix must be {k} x {k}, one row and column per category {list(categories)[:8]}; "
+            f"got shape {d.shape}"
+        )
+    if not np.all(np.isfinite(d)) or (d < 0).any():
+        raise ValueError("a distance matrix holds finite distances >= 0")
+    if not np.allclose(np.diag(d), 0.0):
+        raise ValueError("a distance matrix needs 0 on its diagonal (a category is at distance 0 from itself)")
+    if not np.allclose(d, d.T):
+        i, j = np.argwhere(~np.isclose(d, d.T))[0]
+        raise ValueError(f"a distance matrix must be symmetric; d[{i}, {j}] = {d[i, j]:g} but d[{j}, {i}] = {d[j, i]:g}")
+    return d
 
 
 # --- reasons for undefined values -----------------------------------------------------------
@@ -415,7 +268,7 @@ class AlphaParts:
         return 1.0 - self.d_o / self.d_e
 
 
-def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[AlphaParts | None, str | None]:
+def alpha_parts(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[AlphaParts | None, str | None]:
     reason = basic_reason(coded)
     if reason:
         return None, reason
@@ -430,31 +283,28 @@ def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable |
     return AlphaParts(o, delta, n, d_o, d_e), None
 
 
-def alpha(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[float, str | None]:
+def alpha(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[float, str | None]:
     parts, reason = alpha_parts(coded, level, distance)
     return (math.nan, reason) if parts is None else (parts.value, None)
 
 
 # --- weights and the Gwet family -------------------------------------------------------------
-def agreement_weights(weights: Any, k: int) -> np.ndarray:
-    """Agreement weights (1 on the diagonal) by position in the category order."""
-    if weights is None or (isinstance(weights, str) and weights == "identity"):
-        return np.eye(k)
-    if isinstance(weights, str):
-        if k < 2:
-            return np.eye(k)
-        pos = np.arange(k, dtype=float)
-        dist = np.abs(pos[:, None] - pos[None, :]) / (k - 1)
-        if weights == "linear":
-            return 1.0 - dist
-        if weights == "quadratic":
-            return 1.0 - dist**2
-        raise ValueError(f"weights must be None, 'linear', 'quadratic' or a k x k matrix; got {weights!r}")
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (k, k):
-        raise ValueError(f"a weight matrix must be {k} x {k} (one row and column per category); got shape {w.shape}")
-    if not np.allclose(np.diag(w), 1.0) or (w < 0).any() or (w > 1).any():
-        raise ValueError("a weight matrix holds agreement weights: 1 on the diagonal, between 0 and 1 elsewhere")
+def agreement_weights(weights: Any, categories: tuple, *, two_coders: bool = False) -> np.ndarray:
+    """Agreement weights for these categories (see :func:`workbench.agreement.weights.weights_matrix`).
+
+    A matrix that is not symmetric is refused for the two-coder coefficients (their value
+    would depend on which coder comes first); the many-coder coefficients count every
+    pair of coders both ways, so only ``(W + W.T) / 2`` matters: they take it with a warning.
+    """
+    w = weights_matrix(weights, categories, symmetric=two_coders)
+    if not two_coders and not isinstance(weights, str) and weights is not None and not np.allclose(w, w.T):
+        i, j = np.argwhere(~np.isclose(w, w.T))[0]
+        warnings.warn(
+            f"the weight matrix is not symmetric (w[{i}, {j}] = {w[i, j]:g} but w[{j}, {i}] = {w[j, i]:g}); "
+            "a many-coder coefficient counts each pair of coders both ways, so it uses only (W + W.T) / 2",
+            AgreementWarning,
+            stacklevel=4,
+        )
     return w
 
 
@@ -466,11 +316,19 @@ def unit_counts(codes: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(rows[ok] * k + codes[ok], minlength=n * k).reshape(n, k).astype(float)
 
 
-def gwet_parts(coded: Coded, w: np.ndarray) -> tuple[float, np.ndarray] | tuple[None, str]:
+class GwetParts(NamedTuple):
+    """Gwet's observed agreement ``pa`` and classification probabilities ``pi`` (or why undefined)."""
+
+    pa: float
+    pi: np.ndarray
+    reason: str | None
+
+
+def gwet_parts(coded: Coded, w: np.ndarray) -> GwetParts:
     """Gwet's (2014) observed agreement pa and classification probabilities pi_k for raw ratings."""
     reason = basic_reason(coded)
     if reason:
-        return None, reason
+        return GwetParts(math.nan, np.zeros(coded.k), reason)
     r_ik = unit_counts(coded.codes, coded.k)
     r_i = r_ik.sum(axis=1)
     rated = r_i >= 1
@@ -480,7 +338,7 @@ def gwet_parts(coded: Coded, w: np.ndarray) -> tuple[float, np.ndarray] | tuple[
     per_unit = (r_ik[two] * (weighted[two] - 1.0)).sum(axis=1) / (r_i[two] * (r_i[two] - 1.0))
     pa = float(per_unit.mean())
     pi = (r_ik / r_i[:, None]).mean(axis=0)
-    return pa, pi
+    return GwetParts(pa, pi, None)
 
 
 def chance_corrected(pa: float, pe: float, name: str, coded: Coded, used: np.ndarray) -> tuple[float, str | None]:
@@ -490,19 +348,19 @@ def chance_corrected(pa: float, pe: float, name: str, coded: Coded, used: np.nda
 
 
 def fleiss(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
-    w = agreement_weights(weights, coded.k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    w = agreement_weights(weights, coded.categories)
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     return chance_corrected(pa, float(pi @ w @ pi), "Fleiss' kappa", coded, pi > 0)
 
 
 def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
-    w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    w = agreement_weights(weights, coded.categories)
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     if k < 2:
         return math.nan, single_value_reason(coded, pi > 0, "Gwet's AC") + " (only one category)"
     pe = float(w.sum() * (pi * (1.0 - pi)).sum() / (k * (k - 1)))
@@ -511,20 +369,21 @@ def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
 
 def brennan_prediger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
-    w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    w = agreement_weights(weights, coded.categories)
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     pe = float(w.sum() / k**2)
     return chance_corrected(pa, pe, "Brennan-Prediger's coefficient", coded, pi > 0)
 
 
 def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    require_coders(coded, "Conger's kappa")
     k = coded.k
-    w = agreement_weights(weights, k)
-    pa, pi = gwet_parts(coded, w)
-    if pa is None:
-        return math.nan, pi
+    w = agreement_weights(weights, coded.categories)
+    pa, pi, why = gwet_parts(coded, w)
+    if why is not None:
+        return math.nan, why
     codes = coded.codes
     rows = []
     for g in range(codes.shape[1]):
@@ -540,10 +399,10 @@ def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     return chance_corrected(pa, pe, "Conger's kappa", coded, pi > 0)
 
 
-def percent(coded: Coded) -> tuple[float, str | None]:
-    pa, pi = gwet_parts(coded, np.eye(coded.k))
-    if pa is None:
-        return math.nan, pi
+def percent(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    pa, pi, why = gwet_parts(coded, agreement_weights(weights, coded.categories))
+    if why is not None:
+        return math.nan, why
     return pa, None
 
 
@@ -567,10 +426,11 @@ def two_coder_table(coded: Coded, name: str) -> tuple[np.ndarray | None, str | N
 
 
 def cohen(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    require_coders(coded, "Cohen's kappa")
     table, reason = two_coder_table(coded, "cohen_kappa")
     if table is None:
         return math.nan, reason
-    w = agreement_weights(weights, coded.k)
+    w = agreement_weights(weights, coded.categories, two_coders=True)
     p = table / table.sum()
     rows, cols = p.sum(axis=1), p.sum(axis=0)
     return chance_corrected(float((w * p).sum()), float(rows @ w @ cols), "Cohen's kappa", coded, (rows + cols) > 0)
@@ -580,7 +440,7 @@ def scott(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     table, reason = two_coder_table(coded, "scott_pi")
     if table is None:
         return math.nan, reason
-    w = agreement_weights(weights, coded.k)
+    w = agreement_weights(weights, coded.categories, two_coders=True)
     p = table / table.sum()
     pi = (p.sum(axis=1) + p.sum(axis=0)) / 2.0
     return chance_corrected(float((w * p).sum()), float(pi @ w @ pi), "Scott's pi", coded, pi > 0)
@@ -652,7 +512,7 @@ def units_bootstrap(name: str, coded: Coded, weights: Any, n_boot: int, rng: np.
     out = np.empty(n_boot)
     with np.errstate(divide="ignore", invalid="ignore"):
         if name in ("cohen_kappa", "scott_pi"):
-            w = agreement_weights(weights, k)
+            w = agreement_weights(weights, coded.categories, two_coders=True)
             a, b = codes[:, 0], codes[:, 1]
             both = (a >= 0) & (b >= 0)
             cell = np.where(both, a * k + b, 0)
@@ -673,7 +533,7 @@ def units_bootstrap(name: str, coded: Coded, weights: Any, n_boot: int, rng: np.
                 out[pos : pos + len(cnt)] = val
                 pos += len(cnt)
             return out
-        w = np.eye(k) if name in ("percent_agreement", "gwet_ac1") else agreement_weights(weights, k)
+        w = np.eye(k) if name == "gwet_ac1" else agreement_weights(weights, coded.categories)
         r_ik = unit_counts(codes, k)
         r_i = r_ik.sum(axis=1)
         two = (r_i >= 2).astype(float)
