@@ -21,9 +21,10 @@ Commands
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
 ``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
     Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
-``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE]``
+``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE] [--units FILE] [--no-execute]``
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
-    exit 1 (and nothing written) when a cell fails or a name would leak.
+    exit 1 (and nothing written) when a cell fails or a name would leak. This is the one
+    command line of :func:`workbench.report.publish`.
 ``workbench app [--port N] [--round R] [--dry-run]``
     Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project, on this
     machine only (127.0.0.1), behind a token.
@@ -590,13 +591,24 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
         options["key"] = args.key
     if args.raw:
         options["pseudonymise"] = False
+    if args.units:
+        options["units"] = [str(_existing_file(u, "thread file")) for u in args.units]
     if args.no_execute:
-        if not args.protect_project:
+        if not (args.protect_project or args.units or args.no_data):
             raise CommandError("--no-execute cannot see which data the notebook used: add --protect-project "
-                               "(with --project PATH) to name the data whose authors must not appear")
+                               "(with --project PATH) or --units FILE to name the data whose authors must not "
+                               "appear, or --no-data to state that the notebook shows none")
         options["execute"] = False
+        if args.no_data and "units" not in options:
+            options["units"] = []
     if args.timeout is not None:
         options["timeout"] = args.timeout
+    if args.kernel is not None:
+        options["kernel_name"] = args.kernel
+    if args.cwd is not None:
+        if not Path(args.cwd).is_dir():
+            raise CommandError(f"--cwd {args.cwd}: no such folder")
+        options["cwd"] = args.cwd
     if args.protect_project:
         url = _project_url(args)
         if not _is_url(url) and not Path(url).exists():
@@ -613,6 +625,8 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from exc
     except PrivacyError as exc:
+        raise CommandError(str(exc)) from exc
+    except (ValueError, TypeError) as exc:  # bad input: the output's suffix, the timeout, ...
         raise CommandError(str(exc)) from exc
     except Exception as exc:
         if type(exc).__name__ == "PublishError":  # a failing cell or a name that would leak
@@ -841,6 +855,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, metavar="SECONDS", help="seconds one cell may run (default: 600)")
     p.add_argument("--protect-project", action="store_true",
                    help="also protect the names in the units of the project (--project)")
+    p.add_argument("--units", action="append", metavar="FILE",
+                   help="also protect the names in this thread file (repeatable)")
+    p.add_argument("--no-data", action="store_true",
+                   help="with --no-execute: state that the notebook shows no personal data")
+    p.add_argument("--kernel", metavar="NAME", help="the Jupyter kernel to run the notebook in (default: python3)")
+    p.add_argument("--cwd", metavar="DIR", help="the folder to run the notebook in (default: the notebook's folder)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,
