@@ -139,8 +139,11 @@ class UnknownRoundError(NotFoundError):
 
 
 class PrivacyError(WorkbenchError, ValueError):
-    """A privacy rule would be broken: a missing or wrong key, raw data asked for without
-    proof, a key file in the wrong place, a malformed key file."""
+    """A privacy rule would be broken.
+
+    A missing or wrong key, raw data asked for without proof, a key file in the wrong
+    place, a malformed key file.
+    """
 
 
 class IdentifierError(WorkbenchError, ValueError):
