@@ -58,7 +58,9 @@ from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
 from .storage.codings import Codings
+from .storage.kit import Kit
 from .storage.memos import Memos
+from .storage.merge import Merge
 from .storage.queue import Queue
 from .storage.restructure import Restructure
 from .storage.rounds import Rounds
@@ -153,6 +155,8 @@ class Project:
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
+        self._merge = Merge(kernel, self._codebooks, self._codings)
+        self._kit = Kit(kernel, self._codebooks, self._codings)
 
     def __repr__(self) -> str:
         return f"<Project {self._kernel.name}>"
@@ -245,6 +249,10 @@ class Project:
     decisions = _via("_adjudication", Adjudication.decisions)
     gold = _via("_adjudication", Adjudication.gold)
     proposals = _via("_adjudication", Adjudication.proposals)
+
+    # merging projects and coders' kits: storage.merge, storage.kit
+    merge = _via("_merge", Merge.merge)
+    kit = _via("_kit", Kit.kit)
 
     # --- what combines parts --------------------------------------------------------------------
     def round(self, round: str | int) -> Round:

@@ -1,0 +1,318 @@
+"""Merging projects and coders' kits (workbench/storage/merge.py, merge_source.py, kit.py), on SQLite and PostgreSQL.
+
+Two coders code the example data in two kits made from one supervisor project; the
+supervisor project merges both. The merged codings are the union of the kits', the
+agreement on the merged project is the agreement of the two kits' codings together,
+and merging again changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import workbench as wb
+from workbench.agreement import reliability_table
+from workbench.ingest import load_threads
+from workbench.storage import tables as T
+from workbench.storage.merge import MergeError, MergeSource
+
+ROOT = Path(__file__).resolve().parent.parent
+CODEBOOK = ROOT / "codebooks" / "response-types.yaml"
+STANCE = ["validating", "defensive", "systemic-deflection", "dismissing"]
+KEYS = ["unit_id", "coder", "code", "round", "codebook_version", "at", "span_start", "span_end"]
+
+
+def supervisor(url: str) -> wb.Project:
+    project = wb.open_project(url)
+    for f in sorted((ROOT / "data" / "examples").iterdir()):
+        project.add_units(load_threads(f))
+    project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    for c in ("alice", "bob"):
+        project.add_coder(c)
+    project.new_round("pilot", sample=16, coders=["alice", "bob"], overlap=0.5, seed=11)
+    return project
+
+
+def code_kit(path: Path, coder: str, seed: int) -> pd.DataFrame:
+    """Code every unit of the kit's round: a shared 'truth' that each coder misses now and then."""
+    rng = random.Random(seed)
+    kit = wb.open_project(path)
+    try:
+        first = None
+        while (unit := kit.next_unit(coder, round="pilot")) is not None:
+            first = first or unit
+            truth = random.Random(unit).choice(STANCE)
+            codes = [truth if rng.random() < 0.7 else rng.choice(STANCE)]
+            if random.Random(unit + "g").random() < 0.3:
+                codes.append("gratitude")
+            kit.code(unit, codes, coder=coder, round="pilot")
+        kit.uncode(first, ["gratitude"], coder=coder, round="pilot")  # history, not only state
+        kit.code(first, ["gratitude"], coder=coder, round="pilot")
+        kit.memo(first, f"{coder} is unsure here", coder=coder, round="pilot")
+        kit.flag(first, coder=coder, round="pilot", note="discuss")
+        return kit.codings()
+    finally:
+        kit.close()
+
+
+def counts(project: wb.Project) -> dict[str, int]:
+    with project.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in T.metadata.sorted_tables}
+
+
+def rows(df: pd.DataFrame) -> set[tuple]:
+    return set(df[KEYS].astype(str).itertuples(index=False, name=None))
+
+
+@pytest.fixture
+def kits(store_url, tmp_path):
+    """The supervisor project (SQLite or PostgreSQL) and two coded kits (SQLite files)."""
+    project = supervisor(store_url)
+    made = {c: project.kit(tmp_path / f"{c}.db", coder=c, round="pilot") for c in ("alice", "bob")}
+    coded = {c: code_kit(tmp_path / f"{c}.db", c, seed) for c, seed in (("alice", 1), ("bob", 2))}
+    yield project, made, coded
+    project.close()
+
+
+def test_a_kit_holds_one_coders_round_and_the_context(kits, tmp_path):
+    project, made, _ = kits
+    assert made["alice"]["n_units"] == len(project.round_units("pilot", coder="alice"))
+    kit = wb.open_project(tmp_path / "bob.db")
+    try:
+        assigned = project.round_units("pilot", coder="bob")
+        assert kit.coders()["name"].tolist() == ["bob"]
+        assert kit.round_units("pilot") == assigned and kit.round_info("pilot")["status"] == "open"
+        units = kit.units()
+        assert set(units.loc[units["codable"], "unit_id"]) == set(assigned)
+        for u in assigned:  # every post a unit replies to is there, for context
+            assert [c["unit_id"] for c in kit.context(u)] == [c["unit_id"] for c in project.context(u)]
+        assert kit.codebook_versions()["version"].tolist() == [project.round_info("pilot")["codebook_version"]]
+        assert kit.codebook().names == project.codebook().names
+        assert set(kit.codings()["coder"]) == {"bob"} and kit.decisions().empty
+        assert kit.get_setting("kit")["coder"] == "bob" and kit.get_setting("kit")["round"] == "pilot"
+        assert kit.queue("bob") == assigned  # outside the round too, only bob's units are codable
+    finally:
+        kit.close()
+    assert project.audit_log()["action"].tolist().count("kit") == 2
+
+
+def test_merging_both_kits_gives_the_union_and_the_same_agreement(kits, tmp_path):
+    project, _, coded = kits
+    before = len(project.codings())
+    for coder in ("alice", "bob"):
+        report = project.merge(tmp_path / f"{coder}.db")
+        assert report.attrs["problems"] == [], report
+        events = report.set_index("kind").loc["events"]
+        assert events["n_merged"] > 0 and events["n_skipped"] == 0
+    assert before == 0
+    both = pd.concat(list(coded.values()), ignore_index=True)
+    assert rows(project.codings(round="pilot")) == rows(both)
+    # agreement on the merged project = agreement of the two kits' codings together
+    version = project.round_info("pilot")["codebook_version"]
+    cb = project.codebook(version)
+    groups = {g.name: [c.name for c in cb.codes if c.group == g.name] for g in cb.groups if g.exclusive}
+    merged = project.agreement(round="pilot", ci=False)
+    expected = reliability_table(both, ci=False, exclusive_groups=groups)
+    assert merged["n_units"].max() > 0
+    pd.testing.assert_frame_equal(merged.reset_index(drop=True), expected.reset_index(drop=True))
+    # memos and flags came with them, with their coder and round
+    memos = project.memos(round="pilot")
+    assert sorted(memos["coder"].unique()) == ["alice", "bob"] and set(memos["kind"]) == {"memo", "flag"}
+    assert len(project.flagged(round="pilot")) >= 1
+    # the history is each kit's history, events in their order
+    for coder in coded:
+        kit = wb.open_project(tmp_path / f"{coder}.db")
+        theirs = kit.history()[["unit_id", "code", "action", "at"]].astype(str)
+        kit.close()
+        ours = project.history(coder=coder)[["unit_id", "code", "action", "at"]].astype(str)
+        assert theirs.values.tolist() == ours.values.tolist()
+    # the derived state equals the state rebuilt from the log, and the queues are done
+    state = project.codings().sort_values(KEYS[:3]).reset_index(drop=True)
+    project.rebuild_state()
+    pd.testing.assert_frame_equal(state, project.codings().sort_values(KEYS[:3]).reset_index(drop=True))
+    assert project.next_unit("alice", round="pilot") is None and project.next_unit("bob", round="pilot") is None
+    log = project.audit_log()
+    assert log["action"].tolist().count("merge") == 2
+
+
+def test_merging_twice_changes_nothing(kits, tmp_path):
+    project, _, _ = kits
+    project.merge(tmp_path / "alice.db")
+    project.merge(tmp_path / "bob.db")
+    snapshot, history = counts(project), project.history()
+    for coder in ("alice", "bob"):
+        again = project.merge(tmp_path / f"{coder}.db").set_index("kind")
+        assert again.loc["events", "n_merged"] == 0 and again.loc["events", "n_already"] > 0
+        assert again.loc["memos", "n_merged"] == 0 and again.loc["memos", "n_already"] == 2
+    assert counts(project) == snapshot
+    pd.testing.assert_frame_equal(project.history(), history)
+
+
+def test_a_kit_merged_before_coding_brings_nothing_back(store_url, tmp_path):
+    project = supervisor(store_url)
+    try:
+        unit = project.round_units("pilot", coder="alice")[0]
+        project.code(unit, ["validating"], coder="alice", round="pilot")
+        made = project.kit(tmp_path / "alice.db", coder="alice", round="pilot")
+        assert made["n_events"] == 1  # her coding so far travels with the kit ...
+        kit = wb.open_project(made["path"])
+        assert kit.next_unit("alice", round="pilot") != unit  # ... so she goes on where she stopped
+        kit.close()
+        snapshot = counts(project)
+        report = project.merge(made["path"]).set_index("kind")
+        assert report.loc["events", "n_already"] == 1 and report.loc["events", "n_merged"] == 0
+        assert counts(project) == snapshot  # a merge that brings nothing writes nothing, not even the audit log
+    finally:
+        project.close()
+
+
+def test_a_unit_whose_text_was_edited_is_reported_and_not_merged(kits, tmp_path):
+    project, _, coded = kits
+    edited = coded["alice"]["unit_id"].iloc[0]
+    with sqlite3.connect(tmp_path / "alice.db") as conn:
+        conn.execute("UPDATE units SET text = text || ' (edited)' WHERE unit_id = ?", (edited,))
+    report = project.merge(tmp_path / "alice.db")
+    table = report.set_index("kind")
+    assert table.loc["units", "n_skipped"] == 1 and edited in table.loc["units", "detail"]
+    assert any("another text" in p for p in report.attrs["problems"])
+    assert any("text differs" in p for p in report.attrs["problems"])
+    merged = project.codings(coder="alice")
+    assert edited not in set(merged["unit_id"])
+    others = coded["alice"][coded["alice"]["unit_id"] != edited]
+    assert rows(merged) == rows(others)
+
+
+def test_same_named_coders_stop_the_merge_before_anything_is_written(store_url, tmp_path, demo_units, demo_codebook):
+    here = wb.open_project(store_url)
+    other = wb.open_project(tmp_path / "other.db")
+    try:
+        for p in (here, other):
+            p.add_units(demo_units)
+            p.add_codebook(demo_codebook)
+        here.add_coder("alice")
+        other.add_coder("Alice")  # looks like alice: the same person? only the supervisor knows
+        other.add_coder("carl")
+        other.code("t1:1", ["defensive"], coder="Alice")
+        other.code("t1:2", ["validating"], coder="carl")
+        snapshot = counts(here)
+        with pytest.raises(MergeError, match=r"--same-coder Alice=alice") as info:
+            here.merge(tmp_path / "other.db")
+        assert "Nothing was merged" in str(info.value)
+        assert counts(here) == snapshot
+        report = here.merge(tmp_path / "other.db", same_coder={"Alice": "alice"}).set_index("kind")
+        assert report.loc["coders", ["n_already", "n_merged"]].tolist() == [1, 1]
+        assert sorted(map(tuple, here.codings()[["coder", "unit_id"]].values)) == [("alice", "t1:1"), ("carl", "t1:2")]
+        # a new name for the other project's coder
+        third = wb.open_project(tmp_path / "third.db")
+        third.add_units(demo_units)
+        third.add_codebook(demo_codebook)
+        third.add_coder("alice")
+        third.code("t2:1", ["gratitude"], coder="alice")
+        third.close()
+        here.merge(tmp_path / "third.db", same_coder={"alice": "alice (laptop)"})
+        assert here.codings(coder="alice (laptop)")["unit_id"].tolist() == ["t2:1"]
+        with pytest.raises(MergeError, match="not coders of"):
+            here.merge(tmp_path / "third.db", same_coder={"zoe": "alice"})
+    finally:
+        here.close()
+        other.close()
+
+
+def test_a_project_is_not_merged_into_itself(project, tmp_path, demo_units, demo_codebook):
+    project.add_units(demo_units)
+    project.add_codebook(demo_codebook)
+    with pytest.raises(MergeError, match="itself"):
+        project.merge(tmp_path / "project.db")
+    with pytest.raises(MergeError, match="itself"):
+        project.merge(project)
+    project.add_coder("alice")
+    project.code("t1:1", ["defensive"], coder="alice")
+    project.close()
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(tmp_path / "project.db") as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    again = wb.open_project(tmp_path / "project.db")
+    try:
+        with pytest.raises(MergeError, match="unchanged copy"):
+            again.merge(copy)
+        # a copy that went on apart brings its new work, and nothing twice
+        other = wb.open_project(copy)
+        other.code("t1:2", ["validating"], coder="alice")
+        other.close()
+        again.code("t2:1", ["gratitude"], coder="alice")
+        report = again.merge(copy, same_coder={"alice": "alice"}).set_index("kind")
+        assert report.loc["events", ["n_merged", "n_already"]].tolist() == [1, 1]
+        assert sorted(again.codings()["unit_id"]) == ["t1:1", "t1:2", "t2:1"]
+    finally:
+        again.close()
+
+
+def test_a_different_codebook_becomes_a_new_version_and_a_new_round_is_created(project, tmp_path, demo_units,
+                                                                               demo_codebook):
+    project.add_units(demo_units)
+    project.add_codebook(demo_codebook)
+    other = wb.open_project(tmp_path / "other.db")
+    other.add_units(demo_units)
+    other.add_codebook(demo_codebook.replace_code("gratitude", definition="Thanks anyone."))
+    other.add_coder("zoe")
+    other.new_round("r2", units=["t1:1", "t1:2"], coders=["zoe"], seed=1)
+    other.code("t1:1", ["gratitude"], coder="zoe", round="r2")
+    other.close()
+    report = project.merge(tmp_path / "other.db")
+    table = report.set_index("kind")
+    assert table.loc["codebook versions", ["n_merged", "n_already"]].tolist() == [1, 0]
+    assert "gratitude.definition" in table.loc["codebook versions", "detail"]
+    assert report.attrs["problems"]
+    assert project.codebook_versions()["version"].tolist() == [1, 2]
+    assert project.round_info("r2")["codebook_version"] == 2
+    assert project.round_units("r2", coder="zoe") == ["t1:1", "t1:2"]
+    assert project.codings()[["coder", "round", "codebook_version"]].values.tolist() == [["zoe", "r2", 2]]
+    assert project.merge(tmp_path / "other.db").set_index("kind").loc["codebook versions", "n_already"] == 1
+
+
+def test_a_closed_round_takes_no_codings_and_a_dry_run_writes_nothing(kits, tmp_path):
+    project, _, _ = kits
+    snapshot = counts(project)
+    dry = project.merge(tmp_path / "alice.db", dry_run=True)
+    assert dry.attrs["dry_run"] and dry.set_index("kind").loc["events", "n_merged"] > 0
+    assert counts(project) == snapshot
+    project.close_round("pilot")
+    report = project.merge(tmp_path / "alice.db")
+    assert report.set_index("kind").loc["events", "n_merged"] == 0
+    assert any("closed here" in p for p in report.attrs["problems"])
+    assert project.codings().empty
+    project.reopen_round("pilot")
+    assert project.merge(tmp_path / "alice.db").attrs["problems"] == []
+    assert not project.codings().empty
+
+
+def test_a_qdpx_with_two_coders_merges_into_a_fresh_project(kits, tmp_path):
+    project, _, _ = kits
+    project.merge(tmp_path / "alice.db")
+    project.merge(tmp_path / "bob.db")
+    path = wb.interchange.write_qdpx(project, tmp_path / "both.qdpx", raw=True, key=wb.PseudonymKey())
+    fresh = wb.open_project(tmp_path / "fresh.db")
+    try:
+        for f in sorted((ROOT / "data" / "examples").iterdir()):
+            fresh.add_units(load_threads(f))
+        fresh.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+        report = fresh.merge(wb.interchange.read_qdpx(path))
+        assert report.attrs["problems"] == [], report
+        cols = ["unit_id", "coder", "code", "round"]
+        for coder in ("alice", "bob"):
+            want = project.codings(coder=coder)[cols].astype(str).values.tolist()
+            got = fresh.codings(coder=coder)[cols].astype(str).values.tolist()
+            assert sorted(got) == sorted(want) and got
+        snapshot = counts(fresh)
+        again = fresh.merge(MergeSource.from_refi(wb.interchange.read_qdpx(path), name="both.qdpx"))
+        assert again.set_index("kind").loc["events", "n_merged"] == 0 and counts(fresh) == snapshot
+        with pytest.raises(TypeError, match="read_qdpx"):
+            fresh.merge(str(path))
+    finally:
+        fresh.close()
