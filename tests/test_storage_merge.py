@@ -316,3 +316,36 @@ def test_a_qdpx_with_two_coders_merges_into_a_fresh_project(kits, tmp_path):
             fresh.merge(str(path))
     finally:
         fresh.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_kit_opens_in_its_round_in_the_coder_app(tmp_path):
+    """The kit in the Voilà coder app (WB_PROJECT only): coding lands in the kit's round and merges back."""
+    import shutil
+
+    from _browser import artifacts_on_failure, chromium, voila
+
+    project = supervisor(str(tmp_path / "main.db"))
+    try:
+        made = project.kit(tmp_path / "alice.db", coder="alice", round="pilot")
+        app = tmp_path / "coder_app.ipynb"
+        shutil.copy(ROOT / "notebooks" / "coder_app.ipynb", app)
+        first = project.round_units("pilot", coder="alice")[0]
+        with voila(app, env={"WB_PROJECT": made["path"]}) as server, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            with artifacts_on_failure(page, "voila-kit", server):
+                page.goto(server.url("/"), timeout=90_000)
+                page.wait_for_selector(".wb-coder-name input", timeout=90_000)
+                page.fill(".wb-coder-name input", "alice")
+                page.click("button.wb-start")
+                page.wait_for_selector(".wb-panel .wb-code", timeout=60_000)
+                assert page.get_attribute(".wb-unit", "data-unit") == first
+                page.click(".wb-code[data-code='gratitude']")
+                page.wait_for_selector(".wb-saved[data-seq='1'][data-status='saved']", timeout=20_000)
+        report = project.merge(made["path"])
+        assert report.attrs["problems"] == []
+        coded = project.codings(coder="alice")
+        assert coded[["unit_id", "code", "round"]].values.tolist() == [[first, "gratitude", "pilot"]]
+    finally:
+        project.close()

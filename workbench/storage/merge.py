@@ -202,6 +202,8 @@ class Merge:
         from .engine import database_url
 
         url = sa.engine.make_url(database_url(text))
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+            raise ValueError(f"no project at {text}; name a project file (or URL) to merge")
         if same_database(url, self.kernel.engine.url):
             raise MergeError(f"{display_url(text)} is this project; it cannot be merged into itself")
         engine = connect(text, create=False)
@@ -340,9 +342,9 @@ class Merge:
             listed = ", ".join(f"{a!r} there and {b!r} here" for a, b in clashes)
             a, b = clashes[0]
             raise MergeError(
-                f"{source.name} and this project both have a coder called {listed}. Say whether they are the "
-                f"same person: --same-coder {a}={b} (same_coder={{{a!r}: {b!r}}}), or give {source.name}'s "
-                f"coder a new name: --same-coder {a}={a}-2. Nothing was merged."
+                f"{source.name} has coders whose names are taken here: {listed}. Say for each whether they are the "
+                f"same person: --same-coder {a}={b} (same_coder={{{a!r}: {b!r}}}), or give theirs a new name: "
+                f"--same-coder {a}={a}-2. Nothing was merged."
             )
         for name in used:
             tally.add("coders", "already" if mapping[name] in existing else "merged")
