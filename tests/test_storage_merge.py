@@ -263,6 +263,7 @@ def test_a_different_codebook_becomes_a_new_version_and_a_new_round_is_created(p
     other.add_coder("zoe")
     other.new_round("r2", units=["t1:1", "t1:2"], coders=["zoe"], seed=1)
     other.code("t1:1", ["gratitude"], coder="zoe", round="r2")
+    other.adjudicate("t1:1", ["gratitude"], round="r2", decided_by="sam", reason="thanks the writer")
     other.close()
     report = project.merge(tmp_path / "other.db")
     table = report.set_index("kind")
@@ -273,7 +274,11 @@ def test_a_different_codebook_becomes_a_new_version_and_a_new_round_is_created(p
     assert project.round_info("r2")["codebook_version"] == 2
     assert project.round_units("r2", coder="zoe") == ["t1:1", "t1:2"]
     assert project.codings()[["coder", "round", "codebook_version"]].values.tolist() == [["zoe", "r2", 2]]
-    assert project.merge(tmp_path / "other.db").set_index("kind").loc["codebook versions", "n_already"] == 1
+    assert project.gold()[["unit_id", "code", "round", "decided_by", "codebook_version"]].values.tolist() == [
+        ["t1:1", "gratitude", "r2", "sam", 2]]
+    again = project.merge(tmp_path / "other.db").set_index("kind")
+    assert again.loc["codebook versions", "n_already"] == 1 and again.loc["adjudications", "n_already"] == 1
+    assert again["n_merged"].sum() == 0 and len(project.decisions(latest=False)) == 1
 
 
 def test_a_closed_round_takes_no_codings_and_a_dry_run_writes_nothing(kits, tmp_path):
@@ -349,3 +354,53 @@ def test_a_kit_opens_in_its_round_in_the_coder_app(tmp_path):
         assert coded[["unit_id", "code", "round"]].values.tolist() == [[first, "gratitude", "pilot"]]
     finally:
         project.close()
+
+
+def test_a_selection_across_a_unit_boundary_is_reported(tmp_path, demo_units, demo_codebook):
+    import re
+    import zipfile
+
+    source = wb.open_project(tmp_path / "source.db")
+    source.add_units(demo_units)
+    source.add_codebook(demo_codebook)
+    source.add_coder("ann")
+    source.code("t2:0", ["gratitude"], coder="ann")
+    written = wb.interchange.write_qdpx(source, tmp_path / "a.qdpx", raw=True, key=wb.PseudonymKey())
+    source.close()
+    crossing = tmp_path / "crossing.qdpx"
+    with zipfile.ZipFile(written) as z, zipfile.ZipFile(crossing, "w") as out:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "project.qde":  # the selection runs 2 characters into the next unit's header
+                data = re.sub(rb'endPosition="(\d+)"', lambda m: b'endPosition="%d"' % (int(m.group(1)) + 2), data)
+            out.writestr(name, data)
+    fresh = wb.open_project(tmp_path / "fresh.db")
+    try:
+        fresh.add_units(demo_units)
+        fresh.add_codebook(demo_codebook)
+        with pytest.warns(UserWarning, match="runs past unit"):
+            refi = wb.interchange.read_qdpx(crossing)
+        report = fresh.merge(refi)
+        notes = report.set_index("kind").loc["notes"]
+        assert notes["n_in"] == 1 and "runs past unit" in notes["detail"]
+        assert any("runs past unit" in p for p in report.attrs["problems"])
+        assert fresh.codings()[["unit_id", "coder", "code"]].values.tolist() == [["t2:0", "ann", "gratitude"]]
+    finally:
+        fresh.close()
+
+
+def test_a_kit_in_a_postgresql_database_merges_back(project, pg_url, demo_units, demo_codebook):
+    project.add_units(demo_units)
+    project.add_codebook(demo_codebook)
+    project.add_coder("ann")
+    project.new_round("r", units=["t1:1", "t1:2", "t2:1"], coders=["ann"], seed=1)
+    made = project.kit(pg_url, coder="ann", round="r")
+    assert made["n_units"] == 3 and made["n_context"] == 2  # t1:0 and t2:0, the posts they reply to
+    kit = wb.open_project(pg_url)
+    kit.code("t1:2", ["defensive"], coder="ann", round="r")
+    kit.memo("t1:2", "hm", coder="ann", round="r")
+    kit.close()
+    report = project.merge(pg_url).set_index("kind")
+    assert report.loc[["events", "memos"], "n_merged"].tolist() == [1, 1]
+    assert project.codings()[["unit_id", "code", "round"]].values.tolist() == [["t1:2", "defensive", "r"]]
+    assert project.next_unit("ann", round="r") == "t1:1"

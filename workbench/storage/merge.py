@@ -27,8 +27,10 @@ file or a URL, or an open :class:`~workbench.Project`), a ``.qdpx`` export as
 
 The report is a tidy DataFrame, one row per kind of thing (events, memos,
 adjudications, coders, rounds, assignments, codebook versions, units, notes) with the
-counts in the other project, merged, already present and skipped; ``report.attrs
-["problems"]`` lists, in words, what needs the supervisor's eye.
+counts in the other project (``n_in``), merged, already here and skipped (units are
+never merged: those held here with the same text count as already here; notes, what
+reading a file found, only as in); ``report.attrs["problems"]`` lists, in words, what
+needs the supervisor's eye.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import sqlalchemy as sa
 
 from ..codebook import Codebook
 from ..errors import WorkbenchError
-from ..identifiers import looks_alike
+from ..identifiers import clean_name, looks_alike
 from . import tables as T
 from ._kernel import Kernel, now, utc_timestamp
 from .codebooks import Codebooks
@@ -284,8 +286,8 @@ class Merge:
             _refresh_cursor(conn, coder_id, round_id)
         self._write_memos(conn, source, units, coder_ids, rounds, set(known["memo_id"]), tally)
         self._write_adjudications(conn, source, units, rounds, versions, set(known["adjudication_id"]), tally)
-        for note in source.notes:
-            tally.add("notes", "merged")
+        for note in source.notes:  # counted in, neither merged nor skipped: what reading the file found
+            tally.counts["notes"]["n_in"] += 1
             tally.say("notes", note, problem=True)
         report = tally.frame(source.name, dry_run)
         detail = {"source": source.name, "source_uid": source.project_uid, "coders": coders,
@@ -315,13 +317,12 @@ class Merge:
         clashes: list[tuple[str, str]] = []
         for name in used:
             if name in same:
-                target = str(same[name]).strip()
+                target = clean_name(same[name], what="coder")
                 alike = [e for e in existing if e != target and looks_alike(target, e)]
-                if not target or alike:
+                if target not in existing and alike:
                     raise MergeError(
-                        f"same_coder maps {name!r} to {target!r}, which is {'empty' if not target else 'too like'}"
-                        f"{' the coder ' + repr(alike[0]) if alike else ''} here; name a coder of this project "
-                        f"({existing}) or a new name unlike theirs"
+                        f"same_coder maps {name!r} to {target!r}, which is too like the coder {alike[0]!r} here; "
+                        f"name a coder of this project ({existing}) or a new name unlike theirs"
                     )
                 mapping[name] = target
                 how = "the same coder (as asked)" if target in existing else "a new coder (as asked)"
