@@ -956,6 +956,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description=hub_command_line.DESCRIPTION)
     hub_command_line.add_arguments(p)
     p.set_defaults(func=_cmd_hub)
+
     p = sub.add_parser("merge", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="merge other projects' or .qdpx exports' codings into the project",
                        description="Append the coding events, memos, flags and decisions of other projects (SQLite "
