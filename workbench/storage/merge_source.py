@@ -386,41 +386,54 @@ def read_project(
     c, r = T.coders.c, T.rounds.c
     wanted = None if unit_ids is None else set(unit_ids)
 
-    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [x for x in rows if (coder is None or x.get("coder") == coder)
-                and (round is None or x.get("round") == round)
-                and (wanted is None or x.get("unit_id") is None or x["unit_id"] in wanted)]
+    def narrow(q: Any, *, by_coder: bool = True) -> Any:  # the filters the database can apply
+        if coder is not None and by_coder:
+            q = q.where(c.name == coder)
+        return q if round is None else q.where(r.name == round)
 
-    with engine.connect() as conn:
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [x for x in rows if wanted is None or x.get("unit_id") is None or x["unit_id"] in wanted]
+
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn:  # one snapshot
         uid = read_uid(conn)
         kit = conn.execute(sa.select(T.project_info.c.value).where(T.project_info.c.key == KIT_SETTING)).scalar()
-        units = [{"unit_id": u, "checksum": text_checksum(t)}
-                 for u, t in conn.execute(sa.select(T.units.c.unit_id, T.units.c.text).order_by(T.units.c.seq))
-                 if wanted is None or u in wanted]
+        u = T.units.c
+        texts = sa.select(u.unit_id, u.text).order_by(u.seq)
+        if wanted is not None:
+            ids = sorted(wanted)
+            pairs = [p for i in range(0, len(ids), 900) for p in conn.execute(texts.where(u.unit_id.in_(ids[i : i + 900])))]
+        else:
+            pairs = list(conn.execute(texts))
+        units = [{"unit_id": x, "checksum": text_checksum(t)} for x, t in pairs]
         cv = T.codebook_versions.c
         books = {int(v): Codebook.from_dict(json.loads(b))
                  for v, b in conn.execute(sa.select(cv.version, cv.body).order_by(cv.version))
                  if versions is None or int(v) in versions}
-        coders = [x for x in _records(conn, sa.select(c.name, c.role).order_by(c.coder_id))
-                  if coder is None or x["name"] == coder]
-        rounds = [x for x in _records(conn, sa.select(T.rounds).order_by(r.round_id))
-                  if round is None or x["name"] == round]
+        coders = _records(conn, sa.select(c.name, c.role).where(sa.true() if coder is None else c.name == coder)
+                          .order_by(c.coder_id))
+        rounds = _records(conn, sa.select(T.rounds).where(sa.true() if round is None else r.name == round)
+                          .order_by(r.round_id))
         a = T.round_assignments.c
-        assignments = keep(_records(conn, sa.select(r.name.label("round"), c.name.label("coder"), a.unit_id)
-                                    .select_from(T.round_assignments.join(T.rounds, r.round_id == a.round_id)
-                                                 .join(T.coders, c.coder_id == a.coder_id)).order_by(a.seq)))
+        assignments = keep(_records(conn, narrow(
+            sa.select(r.name.label("round"), c.name.label("coder"), a.unit_id)
+            .select_from(T.round_assignments.join(T.rounds, r.round_id == a.round_id)
+                         .join(T.coders, c.coder_id == a.coder_id)).order_by(a.seq))))
         e = T.coding_events.c
-        events = keep(_records(conn, sa.select(T.coding_events, c.name.label("coder"), r.name.label("round"))
-                               .select_from(T.coding_events.join(T.coders, c.coder_id == e.coder_id)
-                                            .outerjoin(T.rounds, r.round_id == e.round_id)).order_by(e.event_id)))
+        events = keep(_records(conn, narrow(
+            sa.select(T.coding_events, c.name.label("coder"), r.name.label("round"))
+            .select_from(T.coding_events.join(T.coders, c.coder_id == e.coder_id)
+                         .outerjoin(T.rounds, r.round_id == e.round_id)).order_by(e.event_id))))
         m = T.memos.c
-        memos = keep(_records(conn, sa.select(T.memos, c.name.label("coder"), r.name.label("round"))
-                              .select_from(T.memos.join(T.coders, c.coder_id == m.coder_id)
-                                           .outerjoin(T.rounds, r.round_id == m.round_id)).order_by(m.memo_id)))
+        memos = keep(_records(conn, narrow(
+            sa.select(T.memos, c.name.label("coder"), r.name.label("round"))
+            .select_from(T.memos.join(T.coders, c.coder_id == m.coder_id)
+                         .outerjoin(T.rounds, r.round_id == m.round_id)).order_by(m.memo_id))))
         j = T.adjudications.c
-        decided = [] if not adjudications else keep(_records(
-            conn, sa.select(T.adjudications, r.name.label("round"))
-            .select_from(T.adjudications.outerjoin(T.rounds, r.round_id == j.round_id)).order_by(j.adjudication_id)))
+        decided = [] if not adjudications else keep(_records(conn, narrow(
+            sa.select(T.adjudications, r.name.label("round"))
+            .select_from(T.adjudications.outerjoin(T.rounds, r.round_id == j.round_id))
+            .order_by(j.adjudication_id), by_coder=False)))
         mark = marker(conn)
     project = uid or f"unnamed:{name}"
     for key, rows in (("event_id", events), ("memo_id", memos), ("adjudication_id", decided)):
