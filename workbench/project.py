@@ -155,8 +155,8 @@ class Project:
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
-        self._merge = Merge(kernel, self._codebooks, self._codings)
-        self._kit = Kit(kernel, self._codebooks, self._codings)
+        self._merge = Merge(kernel, self._codebooks)
+        self._kit = Kit(kernel)
 
     def __repr__(self) -> str:
         return f"<Project {self._kernel.name}>"

@@ -25,11 +25,9 @@ from ..errors import WorkbenchError
 from . import tables as T
 from ._kernel import Kernel, now
 from .codebooks import Codebooks
-from .codings import Codings
 from .engine import connect, database_url, display_url
 from .merge import Merge
 from .merge_source import KIT_SETTING, PROJECT_UID, project_uid, read_project, same_database
-from .queue import Queue
 
 __all__ = ["Kit"]
 
@@ -66,14 +64,10 @@ class Kit:
     Parameters
     ----------
     kernel : Kernel
-    codebooks : Codebooks
-    codings : Codings
     """
 
-    def __init__(self, kernel: Kernel, codebooks: Codebooks, codings: Codings):
+    def __init__(self, kernel: Kernel):
         self.kernel = kernel
-        self.codebooks = codebooks
-        self.codings = codings
 
     def kit(self, path: str | Path, *, coder: str, round: str | int, actor: str | None = None) -> dict[str, Any]:
         """Write a coder's kit: a new project to code one round offline, then merge back.
@@ -140,7 +134,7 @@ class Kit:
         try:
             kit = Kernel(engine, display_url(target))
             books = Codebooks(kit)
-            merge = Merge(kit, books, Codings(kit, books, Queue(kit)))
+            merge = Merge(kit, books)
             with kit.transaction(f"write the kit {kit.name}", after="No kit was written.") as conn:
                 if conn.execute(sa.select(sa.func.count()).select_from(T.units)).scalar():
                     raise ValueError(f"{kit.name} holds units already; a kit is written to a new, empty database")

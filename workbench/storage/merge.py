@@ -49,7 +49,7 @@ from ..identifiers import clean_name, looks_alike
 from . import tables as T
 from ._kernel import Kernel, now, utc_timestamp
 from .codebooks import Codebooks
-from .codings import Codings, span_key
+from .codings import span_key
 from .engine import connect, display_url
 from .merge_source import MergeSource, marker, present, project_uid, read_project, same_database, text_checksum
 from .queue import Queue
@@ -121,14 +121,11 @@ class Merge:
     kernel : Kernel
     codebooks : Codebooks
         To store and cache codebook versions.
-    codings : Codings
-        To keep the derived current codings.
     """
 
-    def __init__(self, kernel: Kernel, codebooks: Codebooks, codings: Codings):
+    def __init__(self, kernel: Kernel, codebooks: Codebooks):
         self.kernel = kernel
         self.codebooks = codebooks
-        self.codings = codings
 
     # --- the public call ----------------------------------------------------------------------
     def merge(
@@ -507,50 +504,45 @@ class Merge:
         if ids:
             q = sa.select(e.coder_id, e.round_id, e.unit_id).where(e.coder_id.in_(ids)).distinct()
             before = {(int(c), r, u) for c, r, u in conn.execute(q)}
-        touched: set[tuple[int, int | None]] = set()
         reasons: dict[str, int] = {}
-        both: set[tuple[int, int | None, str]] = set()
+        rows: list[dict[str, Any]] = []
         for ev in source.events:
             rnd = rounds.get(ev["round"]) if ev.get("round") is not None else None
             why = self._skip_reason(ev["unit_id"], units, source)
             if ev["uid"] in present:
                 tally.add("events", "already")
                 continue
-            if why is None and self._closed(rnd):
-                why = f"in round {rnd['name']!r}, which is closed here (reopen it and merge again)" if rnd else None
+            if why is None and rnd is not None and self._closed(rnd):
+                why = f"in round {rnd['name']!r}, which is closed here (reopen it and merge again)"
             if why is not None:
                 tally.add("events", "skipped")
                 reasons[why] = reasons.get(why, 0) + 1
                 continue
             present.add(ev["uid"])
-            coder_id = coder_ids[ev["coder"]]
-            round_id = rnd["round_id"] if rnd else None
-            span = None if ev.get("span_start") is None else (int(ev["span_start"]), int(ev["span_end"]))
-            event_id = Codings.write_event(
-                conn, unit_id=ev["unit_id"], code=ev["code"], action=ev["action"], coder_id=coder_id,
-                round_id=round_id, codebook_version=_version(versions, ev.get("codebook_version")), at=_time(ev.get("at")),
-                memo=ev.get("memo"), span_start=None if span is None else span[0],
-                span_end=None if span is None else span[1], origin=ev.get("origin"), origin_uid=ev["uid"],
-            )
-            key = T.NO_ROUND_KEY if round_id is None else int(round_id)
-            self.codings.apply_state(conn, coder_id, key, ev["unit_id"], ev["code"], span_key(span), ev["action"],
-                                     event_id)
-            touched.add((coder_id, round_id))
-            if (coder_id, round_id, ev["unit_id"]) in before:
-                both.add((coder_id, round_id, ev["unit_id"]))
+            rows.append({
+                "unit_id": ev["unit_id"], "code": ev["code"], "action": ev["action"], "coder_id": coder_ids[ev["coder"]],
+                "round_id": rnd["round_id"] if rnd else None, "at": _time(ev.get("at")), "memo": ev.get("memo"),
+                "codebook_version": _version(versions, ev.get("codebook_version")), "origin": ev.get("origin"),
+                "span_start": ev.get("span_start"), "span_end": ev.get("span_end"), "origin_uid": ev["uid"],
+            })
             tally.add("events", "merged")
+        for i in range(0, len(rows), 5000):
+            conn.execute(T.coding_events.insert(), rows[i : i + 5000])
+        _replay(conn, rows)
+        both = {(r["coder_id"], r["round_id"], r["unit_id"]) for r in rows} & before
         for why, n in reasons.items():
             tally.say("events", f"{n} event(s) {why} were not merged", problem=True)
         if both:
             tally.say("events", f"{len(both)} unit(s) were coded by the same coder here and in {source.name}; the "
                                 "merged events come later in the log and decide the current codings")
-        return touched
+        return {(r["coder_id"], r["round_id"]) for r in rows}
 
     def _write_memos(
         self, conn: sa.Connection, source: MergeSource, units: dict[str, int], coder_ids: dict[str, int],
         rounds: dict[str, dict[str, Any]], present: set[str], tally: _Tally,
     ) -> None:
         reasons: dict[str, int] = {}
+        rows: list[dict[str, Any]] = []
         for m in source.memos:
             why = self._skip_reason(m.get("unit_id"), units, source)
             if m["uid"] in present:
@@ -561,10 +553,12 @@ class Merge:
             else:
                 present.add(m["uid"])
                 rnd = rounds.get(m["round"]) if m.get("round") is not None else None
-                conn.execute(T.memos.insert().values(
-                    unit_id=m.get("unit_id"), coder_id=coder_ids[m["coder"]], round_id=rnd["round_id"] if rnd else None,
-                    kind=m["kind"], text=m["text"], at=_time(m.get("at")), origin_uid=m["uid"]))
+                rows.append({"unit_id": m.get("unit_id"), "coder_id": coder_ids[m["coder"]], "kind": m["kind"],
+                             "round_id": rnd["round_id"] if rnd else None, "text": m["text"], "at": _time(m.get("at")),
+                             "origin_uid": m["uid"]})
                 tally.add("memos", "merged")
+        for i in range(0, len(rows), 5000):
+            conn.execute(T.memos.insert(), rows[i : i + 5000])
         for why, n in reasons.items():
             tally.say("memos", f"{n} memo(s) or flag(s) {why} were not merged", problem=True)
 
@@ -573,6 +567,7 @@ class Merge:
         versions: dict[int, int], present: set[str], tally: _Tally,
     ) -> None:
         reasons: dict[str, int] = {}
+        rows: list[dict[str, Any]] = []
         for a in source.adjudications:
             why = self._skip_reason(a["unit_id"], units, source)
             if a["uid"] in present:
@@ -583,14 +578,49 @@ class Merge:
             else:
                 present.add(a["uid"])
                 rnd = rounds.get(a["round"]) if a.get("round") is not None else None
-                conn.execute(T.adjudications.insert().values(
-                    round_id=rnd["round_id"] if rnd else None, unit_id=a["unit_id"], codes=a["codes"],
-                    decided_by=a["decided_by"], reason=a.get("reason"), proposal=a.get("proposal"),
-                    codebook_version=_version(versions, a.get("codebook_version")), at=_time(a.get("at")),
-                    origin_uid=a["uid"]))
+                rows.append({"round_id": rnd["round_id"] if rnd else None, "unit_id": a["unit_id"], "codes": a["codes"],
+                             "decided_by": a["decided_by"], "reason": a.get("reason"), "proposal": a.get("proposal"),
+                             "codebook_version": _version(versions, a.get("codebook_version")),
+                             "at": _time(a.get("at")), "origin_uid": a["uid"]})
                 tally.add("adjudications", "merged")
+        if rows:
+            conn.execute(T.adjudications.insert(), rows)
         for why, n in reasons.items():
             tally.say("adjudications", f"{n} decision(s) {why} were not merged", problem=True)
+
+
+def _replay(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Bring the current codings up to date with merged events, as replaying the log does.
+
+    The rule of :meth:`~workbench.storage.codings.Codings.apply_state` for many events at
+    once: per coder, round, unit, code and span, the event with the highest id decides
+    (``apply``: current, pointing at it; ``remove``: gone). Merged events have the highest
+    ids of the log, so only their keys change.
+    """
+    if not rows:
+        return
+    e, cc = T.coding_events.c, T.current_codings.c
+    uids = [r["origin_uid"] for r in rows]
+    ids: dict[str, int] = {}
+    for i in range(0, len(uids), _IN):
+        ids.update((u, int(n)) for u, n in conn.execute(sa.select(e.origin_uid, e.event_id)
+                                                        .where(e.origin_uid.in_(uids[i : i + _IN]))))
+    last: dict[tuple[Any, ...], tuple[int, str]] = {}
+    for r in rows:
+        span = None if r["span_start"] is None else (int(r["span_start"]), int(r["span_end"]))
+        key = (r["coder_id"], T.NO_ROUND_KEY if r["round_id"] is None else int(r["round_id"]), r["unit_id"],
+               r["code"], span_key(span))
+        event_id = ids[r["origin_uid"]]
+        if key not in last or event_id > last[key][0]:
+            last[key] = (event_id, r["action"])
+    names = ("coder_id", "round_key", "unit_id", "code", "span_key")
+    gone = T.current_codings.delete().where(*(cc[n] == sa.bindparam(f"k_{n}") for n in names))
+    keys = [{f"k_{n}": v for n, v in zip(names, k)} for k in last]
+    for i in range(0, len(keys), 5000):
+        conn.execute(gone, keys[i : i + 5000])
+    applied = [{**dict(zip(names, k)), "event_id": eid} for k, (eid, action) in last.items() if action == "apply"]
+    for i in range(0, len(applied), 5000):
+        conn.execute(T.current_codings.insert(), applied[i : i + 5000])
 
 
 def _refresh_cursor(conn: sa.Connection, coder_id: int, round_id: int | None) -> None:
