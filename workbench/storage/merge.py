@@ -44,8 +44,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..codebook import Codebook
-from ..errors import WorkbenchError
-from ..identifiers import clean_name, looks_alike
+from ..errors import IdentifierError, WorkbenchError
+from ..identifiers import looks_alike, new_name
 from . import tables as T
 from ._kernel import Kernel, now, utc_timestamp
 from .codebooks import Codebooks
@@ -312,15 +312,10 @@ class Merge:
         kit_coder = kit.get("coder") if kit.get("made_from") == here else None
         mapping: dict[str, str] = {}
         clashes: list[tuple[str, str]] = []
+        taken = list(existing)
         for name in used:
             if name in same:
-                target = clean_name(same[name], what="coder")
-                alike = [e for e in existing if e != target and looks_alike(target, e)]
-                if target not in existing and alike:
-                    raise MergeError(
-                        f"same_coder maps {name!r} to {target!r}, which is too like the coder {alike[0]!r} here; "
-                        f"name a coder of this project ({existing}) or a new name unlike theirs"
-                    )
+                target = self._new_name(same[name], taken, f"same_coder maps {name!r} to {same[name]!r}, but")
                 mapping[name] = target
                 how = "the same coder (as asked)" if target in existing else "a new coder (as asked)"
                 tally.say("coders", f"{name!r} of {source.name} is {target!r} here, {how}")
@@ -334,8 +329,12 @@ class Merge:
                 alike = [e for e in existing if looks_alike(name, e)]
                 if alike:
                     clashes.append((name, alike[0]))
-                else:
-                    mapping[name] = name
+                    continue
+                mapping[name] = self._new_name(
+                    name, taken, f"{source.name} has the coder {name!r}, but",
+                    f"; give them a name by --same-coder {name}=NEW_NAME (same_coder={{{name!r}: 'NEW_NAME'}})")
+            if mapping[name] not in taken:
+                taken.append(mapping[name])
         if clashes:
             listed = ", ".join(f"{a!r} there and {b!r} here" for a, b in clashes)
             a, b = clashes[0]
@@ -347,6 +346,14 @@ class Merge:
         for name in used:
             tally.add("coders", "already" if mapping[name] in existing else "merged")
         return mapping
+
+    @staticmethod
+    def _new_name(name: Any, taken: list[str], context: str, hint: str = "") -> str:
+        """A coder's name here, by the naming rule (:func:`~workbench.identifiers.new_name`)."""
+        try:
+            return new_name(name, taken, what="coder")
+        except IdentifierError as exc:
+            raise MergeError(f"{context} {exc.args[0] if exc.args else exc}{hint}. Nothing was merged.") from exc
 
     def _check_round_names(self, conn: sa.Connection, source: MergeSource) -> None:
         existing = list(conn.execute(sa.select(T.rounds.c.name)).scalars())
@@ -416,12 +423,11 @@ class Merge:
     def _write_coders(self, conn: sa.Connection, source: MergeSource, coders: dict[str, str]) -> dict[str, int]:
         c = T.coders.c
         ids = {n: int(i) for n, i in conn.execute(sa.select(c.name, c.coder_id))}
-        roles = {x["name"]: x.get("role") for x in source.coders}
         out: dict[str, int] = {}
         for name, target in coders.items():
-            if target not in ids:
+            if target not in ids:  # a coder, whatever their role was there: a merge gives no one rights here
                 ids[target] = int(conn.execute(
-                    T.coders.insert().values(name=target, role=roles.get(name), created_at=now())
+                    T.coders.insert().values(name=target, role="coder", created_at=now())
                     .returning(c.coder_id)).scalar_one())
             out[name] = ids[target]
         return out
@@ -528,7 +534,8 @@ class Merge:
             tally.add("events", "merged")
         for i in range(0, len(rows), 5000):
             conn.execute(T.coding_events.insert(), rows[i : i + 5000])
-        _replay(conn, rows)
+        if self.kernel.dialect != "postgresql":  # on PostgreSQL the trigger of revision 0004 derived it, row by row
+            _replay(conn, rows)
         both = {(r["coder_id"], r["round_id"], r["unit_id"]) for r in rows} & before
         for why, n in reasons.items():
             tally.say("events", f"{n} event(s) {why} were not merged", problem=True)
