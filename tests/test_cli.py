@@ -550,6 +550,16 @@ def test_kit_and_merge_round_trip_with_exit_codes(tmp_path, capsys, db):
     assert not (tmp_path / "zoe.db").exists()
     code, _, err = run(capsys, "--project", db, "kit", "--coder", "zoe", "--round", "pilot", "-o", str(tmp_path / "zoe.db"))
     assert code == 2 and "zoe" in err and not (tmp_path / "zoe.db").exists()
+    # the round by its id, as in the other commands; a number given to --round is a name
+    bob = tmp_path / "bob.db"
+    code, out, _ = run(capsys, "--project", db, "kit", "--coder", "bob", "--round-id", "1", "-o", str(bob))
+    assert code == 0 and "in round 'pilot'" in out and bob.exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "1", "-o", str(tmp_path / "b1.db"))
+    assert code == 2 and "--round-id 1" in err and not (tmp_path / "b1.db").exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "-o", str(tmp_path / "b2.db"))
+    assert code == 2 and "--round NAME or --round-id N" in err
+    assert run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "pilot", "--round-id", "1", "-o",
+               str(tmp_path / "b3.db"))[0] == 2
     n = _code_all(kit, "alice")
     code, out, _ = run(capsys, "--project", db, "merge", str(kit), "--dry-run")
     assert code == 0 and f"would merge {kit}: {n} events" in out

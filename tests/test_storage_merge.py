@@ -197,7 +197,7 @@ def test_same_named_coders_stop_the_merge_before_anything_is_written(store_url, 
             p.add_codebook(demo_codebook)
         here.add_coder("alice")
         other.add_coder("Alice")  # looks like alice: the same person? only the supervisor knows
-        other.add_coder("carl")
+        other.add_coder("carl", role="supervisor")  # a supervisor there, a coder here: a merge gives no rights
         other.code("t1:1", ["defensive"], coder="Alice")
         other.code("t1:2", ["validating"], coder="carl")
         snapshot = counts(here)
@@ -208,6 +208,7 @@ def test_same_named_coders_stop_the_merge_before_anything_is_written(store_url, 
         report = here.merge(tmp_path / "other.db", same_coder={"Alice": "alice"}).set_index("kind")
         assert report.loc["coders", ["n_already", "n_merged"]].tolist() == [1, 1]
         assert sorted(map(tuple, here.codings()[["coder", "unit_id"]].values)) == [("alice", "t1:1"), ("carl", "t1:2")]
+        assert here.coders()[["name", "role"]].values.tolist() == [["alice", "coder"], ["carl", "coder"]]
         # a new name for the other project's coder
         third = wb.open_project(tmp_path / "third.db")
         third.add_units(demo_units)
@@ -297,23 +298,28 @@ def test_a_closed_round_takes_no_codings_and_a_dry_run_writes_nothing(kits, tmp_
     assert not project.codings().empty
 
 
-def test_a_qdpx_with_two_coders_merges_into_a_fresh_project(kits, tmp_path):
+def test_a_qdpx_with_two_coders_merges_into_a_fresh_project(kits, tmp_path, store_url, request):
     project, _, _ = kits
     project.merge(tmp_path / "alice.db")
     project.merge(tmp_path / "bob.db")
     path = wb.interchange.write_qdpx(project, tmp_path / "both.qdpx", raw=True, key=wb.PseudonymKey())
-    fresh = wb.open_project(tmp_path / "fresh.db")
+    on_pg = store_url.startswith("postgresql")  # the fresh project on the same backend as the first
+    fresh = wb.open_project(request.getfixturevalue("postgres_server").new_database() if on_pg
+                            else tmp_path / "fresh.db")
     try:
         for f in sorted((ROOT / "data" / "examples").iterdir()):
             fresh.add_units(load_threads(f))
         fresh.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
         report = fresh.merge(wb.interchange.read_qdpx(path))
         assert report.attrs["problems"] == [], report
-        cols = ["unit_id", "coder", "code", "round"]
-        for coder in ("alice", "bob"):
+        cols = ["unit_id", "coder", "code", "round", "span_start", "span_end"]
+        for coder in ("alice", "bob"):  # creatingUser: each coding is its coder's
             want = project.codings(coder=coder)[cols].astype(str).values.tolist()
             got = fresh.codings(coder=coder)[cols].astype(str).values.tolist()
             assert sorted(got) == sorted(want) and got
+        assert fresh.coders()[["name", "role"]].values.tolist() == [["alice", "coder"], ["bob", "coder"]]
+        # agreement from the .qdpx equals agreement on the project it was written from
+        pd.testing.assert_frame_equal(fresh.agreement(round="pilot", ci=False), project.agreement(round="pilot", ci=False))
         snapshot = counts(fresh)
         again = fresh.merge(MergeSource.from_refi(wb.interchange.read_qdpx(path), name="both.qdpx"))
         assert again.set_index("kind").loc["events", "n_merged"] == 0 and counts(fresh) == snapshot
@@ -404,3 +410,70 @@ def test_a_kit_in_a_postgresql_database_merges_back(project, pg_url, demo_units,
     assert report.loc[["events", "memos"], "n_merged"].tolist() == [1, 1]
     assert project.codings()[["unit_id", "code", "round"]].values.tolist() == [["t1:2", "defensive", "r"]]
     assert project.next_unit("ann", round="r") == "t1:1"
+
+
+def test_merged_state_on_postgresql_equals_sqlite(pg_url, tmp_path):
+    """On PostgreSQL the trigger of revision 0004 derives the merged events' state, on SQLite the merge
+    replays them: the same current codings and queues, nothing doubled, equal to a rebuild from the log."""
+    lite, pg = supervisor(str(tmp_path / "lite.db")), supervisor(pg_url)
+    try:
+        assert pg.round_units("pilot") == lite.round_units("pilot")
+        for coder, seed in (("alice", 1), ("bob", 2)):
+            lite.kit(tmp_path / f"{coder}.db", coder=coder, round="pilot")
+            code_kit(tmp_path / f"{coder}.db", coder, seed)
+            # the kit was made from the SQLite project: the PostgreSQL one is told who its coder is
+            for p in (lite, pg):
+                assert p.merge(tmp_path / f"{coder}.db", same_coder={coder: coder}).attrs["problems"] == []
+
+        def state(p: wb.Project) -> tuple:
+            with p.engine.connect() as conn:
+                n_current = conn.execute(sa.select(sa.func.count()).select_from(T.current_codings)).scalar()
+                cursors = sorted(conn.execute(sa.select(T.coders.c.name, T.queue_cursors.c.round_key,
+                                                        T.queue_cursors.c.frontier_seq)
+                                              .join(T.coders, T.coders.c.coder_id == T.queue_cursors.c.coder_id)).all())
+            history = p.history()[["unit_id", "coder", "code", "action", "round"]].astype(str).values.tolist()
+            return rows(p.codings()), n_current, [tuple(c) for c in cursors], history
+
+        want = state(lite)
+        assert want[1] == len(pg.codings()) > 0  # one current coding per row, none twice
+        assert state(pg) == want
+        pg.rebuild_state()
+        assert state(pg)[:2] == want[:2]
+        for coder in ("alice", "bob"):
+            assert pg.next_unit(coder, round="pilot") is None and lite.next_unit(coder, round="pilot") is None
+        pd.testing.assert_frame_equal(pg.agreement(round="pilot", ci=False), lite.agreement(round="pilot", ci=False))
+    finally:
+        lite.close()
+        pg.close()
+
+
+def test_a_supervisors_login_merges_and_a_coders_project_may_not(pg_url, tmp_path):
+    """PostgreSQL with logins: row-level security lets a supervisor's login merge; a coder is refused."""
+    from workbench.errors import AccessError
+
+    passwords = {"alice": "alice-passphrase-1", "sam": "sam-passphrase-333"}
+    owner = supervisor(pg_url)
+    owner.add_coder("sam", role="supervisor")
+    for name, password in passwords.items():
+        owner.create_login(name, password=password)
+    owner.kit(tmp_path / "alice.db", coder="alice", round="pilot")
+    owner.close()
+    coded = code_kit(tmp_path / "alice.db", "alice", 1)
+    with wb.open_project(pg_url, coder="alice", password=passwords["alice"]) as alice:
+        with pytest.raises(AccessError, match=r"^merge is a supervisor's operation"):
+            alice.merge(tmp_path / "alice.db")
+        with pytest.raises(AccessError, match=r"^kit is a supervisor's operation"):
+            alice.kit(tmp_path / "again.db", coder="alice", round="pilot")
+        assert alice.codings().empty
+    assert not (tmp_path / "again.db").exists()
+    with wb.open_project(pg_url, coder="sam", password=passwords["sam"]) as sam:
+        report = sam.merge(tmp_path / "alice.db")
+        assert report.attrs["problems"] == [] and report.set_index("kind").loc["events", "n_merged"] > 0
+        assert rows(sam.codings(round="pilot")) == rows(coded)
+        assert sam.merge(tmp_path / "alice.db").set_index("kind").loc["events", "n_merged"] == 0
+        state = sam.codings().sort_values(KEYS[:3]).reset_index(drop=True)
+        sam.rebuild_state()
+        pd.testing.assert_frame_equal(state, sam.codings().sort_values(KEYS[:3]).reset_index(drop=True))
+        assert sam.next_unit("alice", round="pilot") is None
+        log = sam.audit_log()
+        assert log.loc[log["action"] == "merge", ["actor", "role"]].values.tolist() == [["sam", "supervisor"]]
