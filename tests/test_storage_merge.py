@@ -477,3 +477,49 @@ def test_a_supervisors_login_merges_and_a_coders_project_may_not(pg_url, tmp_pat
         assert sam.next_unit("alice", round="pilot") is None
         log = sam.audit_log()
         assert log.loc[log["action"] == "merge", ["actor", "role"]].values.tolist() == [["sam", "supervisor"]]
+
+
+def test_a_qdpx_from_another_tool_merges_by_its_users(tmp_path, demo_units, demo_codebook):
+    """As NVivo, ATLAS.ti or MAXQDA write it: the user's name in <Users>, creatingUser on the selection
+    only. Each coding is its user's; a user name the naming rule refuses stops the merge, nothing written."""
+    import re
+    import zipfile
+
+    source = wb.open_project(tmp_path / "source.db")
+    source.add_units(demo_units)
+    source.add_codebook(demo_codebook)
+    source.add_coder("ann")
+    source.add_coder("ben")
+    for coder, unit, code in (("ann", "t2:0", "gratitude"), ("ben", "t2:0", "gratitude"), ("ben", "t1:1", "defensive")):
+        source.code(unit, [code], coder=coder)
+    written = wb.interchange.write_qdpx(source, tmp_path / "a.qdpx", raw=True, key=wb.PseudonymKey())
+    source.close()
+
+    def rewrite(path: Path, names: dict[bytes, bytes]) -> Path:
+        with zipfile.ZipFile(written) as z, zipfile.ZipFile(path, "w") as out:
+            for member in z.namelist():
+                data = z.read(member)
+                if member == "project.qde":
+                    data = re.sub(rb'(<Coding [^>]*?) creatingUser="[^"]*"', rb"\1", data)
+                    for old, new in names.items():
+                        data = data.replace(b'name="%s" />' % old, b'name="%s" />' % new)
+                out.writestr(member, data)
+        return path
+
+    fresh = wb.open_project(tmp_path / "fresh.db")
+    try:
+        fresh.add_units(demo_units)
+        fresh.add_codebook(demo_codebook)
+        other = rewrite(tmp_path / "other.qdpx", {b"ann": b"Dr Jones", b"ben": b"B. Smith"})
+        report = fresh.merge(wb.interchange.read_qdpx(other))
+        assert report.attrs["problems"] == [], report
+        got = sorted(map(tuple, fresh.codings()[["coder", "unit_id", "code"]].values.tolist()))
+        assert got == [("B. Smith", "t1:1", "defensive"), ("B. Smith", "t2:0", "gratitude"),
+                       ("Dr Jones", "t2:0", "gratitude")]
+        snapshot = counts(fresh)
+        bad = rewrite(tmp_path / "bad.qdpx", {b"ann": b"x" * 300})
+        with pytest.raises(MergeError, match=r"--same-coder x+=NEW_NAME.*Nothing was merged"):
+            fresh.merge(wb.interchange.read_qdpx(bad))
+        assert counts(fresh) == snapshot
+    finally:
+        fresh.close()
