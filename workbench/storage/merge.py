@@ -21,9 +21,9 @@ file or a URL, or an open :class:`~workbench.Project`), a ``.qdpx`` export as
   project's id, the row's id there and a digest of its content; or the coding's id in a
   ``.qdpx``), so merging the same file twice changes nothing, and a kit's copies of this
   project's events are known as already present.
-* One transaction: the rows, the derived current codings and queue cursors (replayed as
-  :meth:`~workbench.storage.codings.Codings.rebuild_state` would) and an audit entry are
-  all written, or nothing is.
+* One transaction: the rows, the derived current codings and queue cursors (as
+  :meth:`~workbench.storage.codings.Codings.rebuild_state` would; on PostgreSQL the trigger
+  of revision 0004 derives them) and an audit entry are all written, or nothing is.
 
 The report is a tidy DataFrame, one row per kind of thing (events, memos,
 adjudications, coders, rounds, assignments, codebook versions, units, notes) with the
