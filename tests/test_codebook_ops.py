@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 import workbench as wb
 from workbench.storage import tables as T
 
