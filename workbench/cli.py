@@ -17,8 +17,11 @@ Commands
     Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
 ``workbench agreement [--round R] [--measure M ...] [--format table|csv|json]``
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
-``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
-    Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
+``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--new-key] [--raw]``
+    Units and codings, pseudonymised (authors, texts and ids) unless ``--raw`` (which
+    needs the key as proof; the file is then readable by its owner only). The key file
+    may not sit in the project's folder; ``--new-key`` creates it (by default in the
+    user's configuration folder). Nothing is written when the export fails.
 ``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE]``
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
     exit 1 (and nothing written) when a cell fails or a name would leak.
@@ -35,7 +38,8 @@ Exit codes
 1    the work found problems: an invalid codebook, records rejected on import,
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
      a report that failed its checks (a failing cell, a name that would leak)
-2    usage error, bad input, missing file or project, a missing pseudonym key
+2    usage error, bad input, missing file or project, a missing, broken or wrong
+     pseudonym key (or one inside the project's folder)
 3    store error: the project database cannot be opened, read or written
 4    an unexpected error (a bug in the workbench: please report the traceback)
 130  interrupted (Ctrl-C)
@@ -464,24 +468,84 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
 
 
 # --- export -------------------------------------------------------------------------------
-def _load_key(args: argparse.Namespace):
-    from .privacy import PseudonymKey
+def _key_path(args: argparse.Namespace) -> Path | None:
+    """The key file the command names (with ``--new-key`` and no ``--key``: the default place).
 
+    One rule for every command: a key file inside the project's folder is refused.
+    """
+    from .privacy import PrivacyError, check_key_place, default_key_path
+
+    url = _project_url(args)
     if args.key is None:
-        return None
-    path = Path(args.key).expanduser()
-    if not path.exists():
-        if not args.new_key:
-            raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
-        key = PseudonymKey()
-        key.save(path)
-        return key
-    return PseudonymKey.load(path)  # warns when other users may read the file
+        if not getattr(args, "new_key", False):
+            return None
+        path = default_key_path(url)
+    else:
+        path = Path(args.key).expanduser()
+    try:
+        return check_key_place(path, url)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "") + " (nothing was written)") from exc
+
+
+def _read_key(path: Path):
+    """The key in ``path``; a file that is not a valid key is a usage error (exit 2), never a traceback."""
+    from .privacy import PrivacyError, PseudonymKey
+
+    try:
+        return PseudonymKey.load(path)  # warns when other users may read the file
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(--key names the pseudonym key file of this project; nothing was written)") from exc
+
+
+def _new_key(project: Any, path: Path):
+    """A new key saved at ``path`` (0600), unless the project is bound to another key already."""
+    from .privacy import PrivacyError, PseudonymKey, privacy_state
+
+    bound = privacy_state(project).get("key_id")
+    if bound is not None:
+        raise CommandError(
+            f"this project is bound to the pseudonym key {bound}; --new-key would make another one. "
+            "Name the project's key file with --key (nothing was written)"
+        )
+    key = PseudonymKey()
+    try:
+        key.save(path, project=project)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "")) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot write the pseudonym key {path}: {exc.strerror or exc} (nothing was written)") from exc
+    return key
+
+
+def _export_file(args: argparse.Namespace, project: Any, target: Path, kind: str, key: Any, round_: Any) -> Path:
+    from .errors import NotFoundError, WorkbenchError
+    from .privacy import PrivacyError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if kind == "qdpx":
+                from .interchange import write_qdpx
+
+                return write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+            if args.units_only:
+                from .interchange import export_units
+
+                return export_units(project, target, raw=args.raw, key=key)
+            from .interchange import export_codings
+
+            return export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
+    except NotFoundError as exc:
+        raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+    except WorkbenchError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import NotFoundError
-    from .privacy import PrivacyError
+    from .privacy import privacy_state
 
     target = Path(args.output).expanduser()
     kind = _EXPORT_SUFFIXES.get(target.suffix.lower())
@@ -495,39 +559,36 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
     round_: Any = ...
     if args.round is not None:
         round_ = int(args.round) if args.round.isdigit() else args.round
-    key = _load_key(args)
+    key_path = _key_path(args)
+    key = None
+    if key_path is not None and key_path.exists():
+        key = _read_key(key_path)
+    elif key_path is not None and not args.new_key:
+        raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
     with _open_project(args, create=False) as project:
+        created = key is None and key_path is not None
+        if created:
+            key = _new_key(project, key_path)
         n = project.n_units()
         show = out.progress(n > 20_000)
         bar = out.bar(3, f"Exporting {target.name}", "step", show)
         try:
             bar.set_postfix_str("reading the project")
             bar.update(1)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                if kind == "qdpx":
-                    from .interchange import write_qdpx
-
-                    written = write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                         round=round_)
-                elif args.units_only:
-                    from .interchange import export_units
-
-                    written = export_units(project, target, raw=args.raw, key=key)
-                else:
-                    from .interchange import export_codings
-
-                    written = export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                             round=round_)
+            written = _export_file(args, project, target, kind, key, round_)
             bar.update(2)
-        except PrivacyError as exc:
-            raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
-        except NotFoundError as exc:
-            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+        except BaseException:
+            # a key made for an export that failed goes too, unless the project is bound to it now
+            if created and key_path is not None and privacy_state(project).get("key_id") != key.key_id:
+                key_path.unlink(missing_ok=True)
+            raise
         finally:
             bar.close()
+    if created:
+        out.note(f"created the pseudonym key {key_path} (readable by you only); back it up and keep it apart "
+                 "from the project: later exports need it for the same pseudonyms and ids")
     what = "units" if args.units_only else "units and codings"
-    data = "raw (real names: keep it private)" if args.raw else "pseudonymised"
+    data = "raw (real names: readable by you only, keep it private)" if args.raw else "pseudonymised"
     out.print(f"wrote {written} ({what} of {n} units, {data})")
     return EXIT_OK
 
@@ -550,8 +611,11 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
 
     output = Path(args.output).expanduser() if args.output else notebook.with_suffix(".html")
     options: dict[str, Any] = {}
-    if args.key is not None:
-        options["key"] = args.key
+    key_path = _key_path(args)  # one rule: never inside the project's folder
+    if key_path is not None:
+        if key_path.exists():
+            _read_key(key_path)  # a broken key file is said now, before the notebook runs
+        options["key"] = str(key_path)
     if args.raw:
         options["pseudonymise"] = False
     if args.no_execute:
@@ -744,8 +808,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "contact data redacted unless --raw; a project holding raw data needs its "
                                    "pseudonym key (--key) either way.")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.csv, OUT.xlsx or OUT.qdpx")
-    p.add_argument("--key", metavar="KEYFILE", help="the project's pseudonym key file (keep it apart from the project)")
-    p.add_argument("--new-key", action="store_true", help="create the key file named by --key if it does not exist")
+    p.add_argument("--key", metavar="KEYFILE",
+                   help="the project's pseudonym key file (never inside the project's folder)")
+    p.add_argument("--new-key", action="store_true",
+                   help="create the key file named by --key if it does not exist (without --key: in your "
+                        "configuration folder, ~/.config/workbench/keys/, or $WB_KEY_DIR); nothing is created "
+                        "when the export fails")
     p.add_argument("--raw", action="store_true", help="real names (needs --key as proof); the file is made private")
     p.add_argument("--units-only", action="store_true", help="the units without codings (CSV, XLSX)")
     p.add_argument("--round", "-r", metavar="R", help="only this round's codings")
