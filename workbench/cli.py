@@ -299,7 +299,7 @@ def _load_codebook(path: Path):
 
 
 def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
 
     status = EXIT_OK
     for name in args.files:
@@ -313,8 +313,9 @@ def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
             out.print(f"{name}: {len(problems)} problem(s)")
             status = max(status, EXIT_PROBLEMS)
             continue
-        except ValueError as exc:  # e.g. a .qdc that is not REFI-QDA
-            out.print(f"{name}: {exc}")
+        except (ValueError, WorkbenchError) as exc:  # e.g. a .qdc that is not REFI-QDA, or beyond a limit
+            text = str(exc)
+            out.print(text if text.startswith(name) else f"{name}: {text}")
             status = max(status, EXIT_PROBLEMS)
             continue
         out.print(f"{name}: ok ({len(cb.codes)} codes in {len(cb.groups)} groups)")
@@ -330,7 +331,7 @@ def _version_arg(value: str) -> int | None:
 
 
 def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError, NotFoundError
+    from .errors import CodebookError, NotFoundError, WorkbenchError
 
     old_v, new_v = _version_arg(args.old), _version_arg(args.new)
     if old_v is not None and new_v is not None and not Path(args.old).exists() and not Path(args.new).exists():
@@ -351,6 +352,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
             new = _load_codebook(_existing_file(args.new, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check FILE)", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
         diff = old.diff(new)
         label = (args.old, args.new)
     if args.format == "csv":
@@ -364,7 +367,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
+    from .interchange._files import atomic_write
 
     target = Path(args.output).expanduser()
     suffix = target.suffix.lower()
@@ -380,6 +384,8 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
             cb = _load_codebook(_existing_file(args.file, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check {args.file})", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
     else:
         with _open_project(args, create=False) as project:
             versions = project.codebook_versions()
@@ -389,25 +395,25 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
                 raise CommandError(f"the project has no codebook version {args.version}; versions: {have or 'none'}")
             cb = project.codebook(version)
     examples = not args.no_examples
-    target.parent.mkdir(parents=True, exist_ok=True)
+    text: str
     if suffix == ".qdc":
         from .interchange import write_qdc
 
-        write_qdc(cb, target)
+        text = write_qdc(cb)
     elif suffix == ".md":
-        target.write_text(cb.to_markdown(examples=examples), encoding="utf-8")
+        text = cb.to_markdown(examples=examples)
     elif suffix in (".html", ".htm"):
         import html
 
         title = html.escape(cb.title or cb.name)
-        page = (
+        text = (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
             f"{cb.to_html(examples=examples)}\n</body></html>\n"
         )
-        target.write_text(page, encoding="utf-8")
     else:
-        cb.to_yaml(target)
+        text = cb.to_yaml()
+    atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"), private=False)
     out.print(f"wrote {target} ({_CODEBOOK_SUFFIXES[suffix]}, codebook {cb.name}, {len(cb.codes)} codes)")
     return EXIT_OK
 
