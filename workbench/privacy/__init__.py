@@ -44,7 +44,7 @@ from __future__ import annotations
 from ..errors import PrivacyError
 from ._contact import PLACEHOLDERS, REDACTION_KINDS
 from .edits import PrivacyResult, TextEdit, remap_span
-from .ids import ID_COLUMNS, IdMap, id_map
+from .ids import ID_COLUMNS, ID_PATTERN, IdMap, id_map
 from .key import (
     KEY_FORMAT,
     KEY_VERSION,
@@ -72,6 +72,7 @@ __all__ = [
     "KEY_FORMAT",
     "KEY_VERSION",
     "ID_COLUMNS",
+    "ID_PATTERN",
     "IdMap",
     "id_map",
     "check_key_place",
