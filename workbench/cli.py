@@ -572,9 +572,9 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
     elif key_path is not None and not args.new_key:
         raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
     with _open_project(args, create=False) as project:
-        created = key is None and key_path is not None
-        if created:
-            key = _new_key(project, key_path)
+        made: Path | None = None  # the key file this command creates
+        if key is None and key_path is not None:
+            key, made = _new_key(project, key_path), key_path
         n = project.n_units()
         show = out.progress(n > 20_000)
         bar = out.bar(3, f"Exporting {target.name}", "step", show)
@@ -585,13 +585,13 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
             bar.update(2)
         except BaseException:
             # a key made for an export that failed goes too, unless the project is bound to it now
-            if created and key_path is not None and privacy_state(project).get("key_id") != key.key_id:
-                key_path.unlink(missing_ok=True)
+            if made is not None and privacy_state(project).get("key_id") != getattr(key, "key_id", None):
+                made.unlink(missing_ok=True)
             raise
         finally:
             bar.close()
-    if created:
-        out.note(f"created the pseudonym key {key_path} (readable by you only); back it up and keep it apart "
+    if made is not None:
+        out.note(f"created the pseudonym key {made} (readable by you only); back it up and keep it apart "
                  "from the project: later exports need it for the same pseudonyms and ids")
     what = "units" if args.units_only else "units and codings"
     data = "raw (real names: readable by you only, keep it private)" if args.raw else "pseudonymised"

@@ -168,7 +168,7 @@ def _users(root: ET.Element, lims: Mapping[str, int], notes: _Notes) -> dict[str
         guid = normal_guid(u.get("guid"))
         name = u.get("name") or u.get("id") or guid or ""
         if len(name) > lims["max_name_chars"] or any(ord(ch) < 32 for ch in name):
-            fallback = f"user-{(guid or 'unknown')[:8]}"
+            fallback = f"user-{guid or 'unknown'}"
             notes.add(f"user {guid}: the name {_short(name)!r} is too long or holds control characters; "
                       f"called {fallback!r} here", element="User")
             name = fallback

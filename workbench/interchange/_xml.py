@@ -70,6 +70,8 @@ class _BoundedBuilder:
     def __init__(self, limits: Mapping[str, int], where: str | None, what: str):
         self._builder = ET.TreeBuilder()
         self._limits = limits
+        self._max_depth = limits["max_xml_depth"]
+        self._max_elements = limits["max_xml_elements"]
         self._where = where
         self._what = what
         self.depth = 0
@@ -78,10 +80,11 @@ class _BoundedBuilder:
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
         self.depth += 1
         self.elements += 1
-        check_limit(self._limits, "max_xml_depth", self.depth,
-                    f"the {self._what} nests elements more than {self._limits['max_xml_depth']:,} deep", path=self._where)
-        check_limit(self._limits, "max_xml_elements", self.elements,
-                    f"the {self._what} has more than {self._limits['max_xml_elements']:,} elements", path=self._where)
+        if self.depth > self._max_depth or self.elements > self._max_elements:  # the message only when it is needed
+            check_limit(self._limits, "max_xml_depth", self.depth,
+                        f"the {self._what} nests elements more than {self._max_depth:,} deep", path=self._where)
+            check_limit(self._limits, "max_xml_elements", self.elements,
+                        f"the {self._what} has more than {self._max_elements:,} elements", path=self._where)
         return self._builder.start(tag, attrs)
 
     def end(self, tag: str) -> ET.Element:

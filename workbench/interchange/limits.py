@@ -18,7 +18,7 @@ limit                     default         what it bounds
 ``max_zip_members``       100,000         members of a ``.qdpx`` zip
 ``max_member_bytes``      256 MiB         the uncompressed size of one member
 ``max_total_bytes``       1 GiB           the uncompressed size of all members read
-``max_ratio``             200             uncompressed / compressed size of a member larger than 1 MiB
+``max_ratio``             500             uncompressed / compressed size of a member larger than 1 MiB
 ``max_xml_bytes``         256 MiB         one XML document (``project.qde``, a ``.qdc``)
 ``max_xml_elements``      2,000,000       elements in one XML document
 ``max_xml_depth``         200             nesting of XML elements
@@ -75,7 +75,7 @@ LIMITS: dict[str, Limit] = {
         Limit("max_zip_members", 100_000, "members in a .qdpx zip", "members"),
         Limit("max_member_bytes", 256 * _MIB, "the uncompressed size of one member of a .qdpx"),
         Limit("max_total_bytes", 1024 * _MIB, "the uncompressed size of all members read from a .qdpx"),
-        Limit("max_ratio", 200, "the compression ratio of a member larger than 1 MiB", "to 1"),
+        Limit("max_ratio", 500, "the compression ratio of a member larger than 1 MiB", "to 1"),
         Limit("max_xml_bytes", 256 * _MIB, "the size of one XML document"),
         Limit("max_xml_elements", 2_000_000, "the number of elements in one XML document", "elements"),
         Limit("max_xml_depth", 200, "the nesting depth of XML elements", "levels"),

@@ -31,8 +31,9 @@ indices (code points) into ``units["text"]``.
 
 The reports and the key hold the original names: they are as sensitive as the raw data.
 
-The package, one concept a module: :mod:`~workbench.privacy.key` (the key and where it
-may live), :mod:`~workbench.privacy.edits` (text edits and offset remapping),
+The package, one concept a module: :mod:`~workbench.privacy.key` (the key and its file),
+:mod:`~workbench.privacy.place` (where a key may live),
+:mod:`~workbench.privacy.edits` (text edits and offset remapping),
 :mod:`~workbench.privacy.ids` (ids that carry no names),
 :mod:`~workbench.privacy.text` (pseudonymise and redact: DataFrames in and out),
 :mod:`~workbench.privacy.names` (NER proposals) and :mod:`~workbench.privacy.policy`
@@ -45,16 +46,9 @@ from ..errors import PrivacyError
 from ._contact import PLACEHOLDERS, REDACTION_KINDS
 from .edits import PrivacyResult, TextEdit, remap_span
 from .ids import ID_COLUMNS, ID_PATTERN, IdMap, id_map
-from .key import (
-    KEY_FORMAT,
-    KEY_VERSION,
-    NON_NAMES,
-    KeyLocationWarning,
-    PseudonymKey,
-    check_key_place,
-    default_key_path,
-)
+from .key import KEY_FORMAT, KEY_VERSION, NON_NAMES, PseudonymKey
 from .names import NERUnavailableError, apply_names, ner_available, propose_names
+from .place import KeyLocationWarning, check_key_place, default_key_path
 from .policy import ExportView, export_view, mark_pseudonymised, privacy_state
 from .text import PSEUDONYMISED_MARK, find_redactions, pseudonymise, redact, redaction_summary
 
