@@ -250,13 +250,25 @@ def test_broken_elements_are_reported_and_the_good_ones_kept(tmp_path):
     assert said("<PlainTextSelection>", "runs past unit 'u1'", "across a unit boundary; clipped")
     assert said("<PlainTextSelection>", "outside every unit")
     assert said("<Coding>", "unknown code")
-    assert said("<User>", "control characters") and said("<User>", "too long")
+    assert said("<User>", "U+0009", "a control character") and said("<User>", "the limit is 64")
     assert said("<TextSource>", "'gone'", "not inside the file") and said("'escape'", "not inside the file")
     assert said("'file'", "not inside the file")
     assert said("'latin'", "not UTF-8") and said("'link'", "symbolic link")
     assert said("<TextSource>", "longer than 10,000 characters")
     assert said("'deepjson'")  # deep JSON in a description: read from the headers, no RecursionError
     assert set(content.users) == {f"user-aaaaaaaa-0000-0000-0000-00000000000{i}" for i in (1, 2)}  # renamed
+
+
+def test_a_long_foreign_source_name_makes_an_id_the_store_can_keep(tmp_path):
+    long_name = "Interview with a carer " * 20
+    path = write_zip(tmp_path / "long.qdpx", [Member.text("project.qde", project_qde(
+        f'<TextSource guid="cccccccc-0000-0000-0000-000000000001" name="{long_name}">'
+        f"<PlainTextContent>{TEXT}</PlainTextContent>{selection(1, 0, 4)}</TextSource>"))])
+    content = _read(path)
+    (uid,) = content.units["unit_id"]
+    assert len(uid) <= 255 and uid.startswith(long_name[:100]) and content.units["thread_id"].iloc[0] == uid
+    assert content.codings["unit_id"].tolist() == [uid]
+    assert any("shortened" in w and "<TextSource>" in w for w in content.warnings)
 
 
 def test_many_units_and_selections_read_in_linear_time(tmp_path):

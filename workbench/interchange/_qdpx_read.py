@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET  # building only; parsing goes through defusedxml
@@ -25,7 +26,8 @@ import pandas as pd
 
 from ..codebook import Codebook
 from ..corpus import STATUSES
-from ..errors import WorkbenchError, located
+from ..errors import IdentifierError, WorkbenchError, located
+from ..identifiers import clean_name
 from ._xml import child, children, local, normal_guid, parse_chunks
 from ._zip import BoundedZip
 from .limits import LimitError, resolve_limits
@@ -157,6 +159,17 @@ def _positions(sel: ET.Element) -> tuple[int, int] | str:
     return start, end
 
 
+#: the longest id the store keeps (``workbench.storage.tables.ID``)
+_MAX_ID = 255
+
+
+def _fit_id(value: str | None) -> str | None:
+    """An id the store can keep: a longer one is cut and made unique by a hash of the whole."""
+    if value is None or len(value) <= _MAX_ID:
+        return value
+    return value[: _MAX_ID - 13] + "-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 def _short(value: str, n: int = 60) -> str:
     return value if len(value) <= n else value[:n] + "…"
 
@@ -167,10 +180,11 @@ def _users(root: ET.Element, lims: Mapping[str, int], notes: _Notes) -> dict[str
     for u in children(users_el, "User") if users_el is not None else []:
         guid = normal_guid(u.get("guid"))
         name = u.get("name") or u.get("id") or guid or ""
-        if len(name) > lims["max_name_chars"] or any(ord(ch) < 32 for ch in name):
+        try:
+            name = clean_name(name[: lims["max_name_chars"] + 1], what="coder")
+        except IdentifierError as exc:
             fallback = f"user-{guid or 'unknown'}"
-            notes.add(f"user {guid}: the name {_short(name)!r} is too long or holds control characters; "
-                      f"called {fallback!r} here", element="User")
+            notes.add(f"user {guid}: {exc}; called {fallback!r} here", element="User")
             name = fallback
         users[guid] = name
     return users
@@ -260,7 +274,7 @@ def _select(
             who = normal_guid(coding.get("creatingUser")) or normal_guid(sel.get("creatingUser"))
             rows.append(
                 {
-                    "unit_id": unit["unit_id"],
+                    "unit_id": _fit_id(unit["unit_id"]),
                     "coder": users.get(who, who or "imported"),
                     "code": code,
                     "round": m.group(1).strip() if m else None,
@@ -312,11 +326,14 @@ def read_project(path: Path, limits: Mapping[str, int] | None = None) -> RefiPro
                     continue
                 seen.add(uid)
                 kept.append(s)
+                if len(uid) > _MAX_ID or len(thread_id) > _MAX_ID:
+                    notes.add(f"source {_short(sname)!r}: unit id {_short(uid)!r} is longer than {_MAX_ID} characters; "
+                              "shortened (with a hash of the whole) to fit the store", element="TextSource")
                 unit_rows.append(
                     {
-                        "unit_id": uid,
-                        "thread_id": thread_id,
-                        "parent_id": s.get("parent_id"),
+                        "unit_id": _fit_id(uid),
+                        "thread_id": _fit_id(thread_id),
+                        "parent_id": _fit_id(s.get("parent_id")),
                         "author": s.get("author", ""),
                         "kind": s.get("kind", "comment"),
                         "status": s.get("status", "ok"),

@@ -26,6 +26,7 @@ from ._contact import check_kinds, scan_contacts
 from .edits import apply_hits, report_frame
 from .ids import IdMap
 from .key import NON_NAMES, PseudonymKey, is_missing, norm_name
+from .place import check_key_place
 from .text import NameScanner, pseudonymise, redact
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +83,8 @@ def _public(state: Mapping[str, Any]) -> dict[str, Any]:
 def _bind_key(project: Project, key: PseudonymKey, state: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(key, PseudonymKey):
         raise TypeError(f"key must be a PseudonymKey (PseudonymKey.load(path)), not {type(key).__name__}")
+    if key.path is not None:  # the one rule: a key saved beside the project (allow_near_project=True) is said
+        check_key_place(key.path, project, allow_near_project=True)
     bound = state.get("key_id")
     if bound is not None and bound != key.key_id:
         raise PrivacyError(
