@@ -40,12 +40,12 @@ def coded_project(project, demo_units):
 
 
 @pytest.fixture
-def refi_key(coded_project, tmp_path):
+def refi_key(coded_project, tmp_path_factory):
     """The project's pseudonym key (bound by a first pseudonymised view)."""
     from workbench.privacy import PseudonymKey, export_view
 
     key = PseudonymKey()
-    key.save(tmp_path / "keys" / "project.key.json")
+    key.save(tmp_path_factory.mktemp("keys") / "project.key.json")  # apart from the project
     export_view(coded_project, key=key)
     return key
 

@@ -40,9 +40,9 @@ def seed_project(tmp_path, examples, demo_codebook):
 
 
 @pytest.fixture
-def key(tmp_path):
+def key(tmp_path_factory):
     k = PseudonymKey()
-    k.save(tmp_path / "keys" / "study.key.json")
+    k.save(tmp_path_factory.mktemp("keys") / "study.key.json")  # apart from the project
     return k
 
 

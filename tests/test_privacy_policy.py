@@ -112,7 +112,7 @@ def test_raw_view_of_a_pseudonymised_project_reidentifies_authors(project, demo_
 
 
 # --- end to end through the real ingester: nothing identifying anywhere in an export ---------
-def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, tmp_path):
+def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, tmp_path, tmp_path_factory):
     from workbench.interchange import export_codings
 
     authors, handles, parts = people_to_hide(examples)
@@ -126,7 +126,7 @@ def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, 
         for unit in first:
             project.code(unit, ["validating"], coder="alice")
         key = PseudonymKey()
-        key.save(tmp_path / "keys" / "k.json")
+        key.save(tmp_path_factory.mktemp("keys") / "k.json")  # apart from the project
         path = export_codings(project, tmp_path / "out" / "codings.csv", key=key)
         exported = path.read_text(encoding="utf-8-sig")
     finally:
