@@ -422,6 +422,7 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
 def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
     from .agreement import MEASURES, OVERALL
     from .errors import NotFoundError
+    from .sentinels import ALL_ROUNDS
 
     measures = args.measure or ["alpha"]
     unknown = [m for m in measures if m not in MEASURES]
@@ -434,14 +435,14 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
         round_ = int(round_)
     with _open_project(args, create=False) as project:
         try:
-            codings = project.codings(round=... if round_ is None else round_)
+            codings = project.codings(round=ALL_ROUNDS if round_ is None else round_)
             if codings.empty:
                 where = "" if round_ is None else f" in round {round_!r}"
                 raise CommandError(f"there are no codings{where} yet; nothing to compare", EXIT_PROBLEMS)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # undefined coefficients say why in 'interpretation'
                 table = project.agreement(
-                    round=round_,
+                    round=ALL_ROUNDS if round_ is None else round_,
                     codes=args.code or None,
                     coders=args.coder or None,
                     measures=measures,
@@ -562,7 +563,9 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError("--units-only writes CSV or XLSX; a .qdpx project always holds units and codings")
     if args.raw and args.key is None:
         raise CommandError("--raw exports real names and needs the pseudonym key as proof: add --key KEYFILE")
-    round_: Any = ...
+    from .sentinels import ALL_ROUNDS
+
+    round_: Any = ALL_ROUNDS
     if args.round is not None:
         round_ = int(args.round) if args.round.isdigit() else args.round
     key_path = _key_path(args)

@@ -1,4 +1,5 @@
-"""Codebook restructuring in the store (rename, merge, split, retire) on SQLite and PostgreSQL.
+"""Codebook restructuring in the store (rename, merge, split, retire; workbench/storage/restructure.py),
+on SQLite and PostgreSQL.
 
 The invariant every operation keeps: each coding current before it is reachable after
 it, either as a current coding of the code it became or as an entry of the recode
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 import workbench as wb
 from workbench.storage import tables as T
+from workbench.storage.codings import Codings
 
 
 def _add_round(project: wb.Project, name: str) -> None:
@@ -137,7 +139,7 @@ def test_rename_refuses_existing_or_unknown_names_and_writes_nothing(coded):
 def test_a_failure_midway_rolls_the_whole_operation_back(coded, monkeypatch):
     before, hist = _state(coded), _history_rows(coded)
     calls = {"n": 0}
-    original = type(coded)._apply_state
+    original = Codings.apply_state
 
     def flaky(self, *args, **kwargs):
         calls["n"] += 1
@@ -145,7 +147,7 @@ def test_a_failure_midway_rolls_the_whole_operation_back(coded, monkeypatch):
             raise sa.exc.OperationalError("UPDATE current_codings", {}, Exception("disk full"))
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(coded), "_apply_state", flaky)
+    monkeypatch.setattr(Codings, "apply_state", flaky)
     with pytest.raises(wb.StoreError, match="Nothing was changed"):
         coded.rename_code("defensive", "defending")
     monkeypatch.undo()

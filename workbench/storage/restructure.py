@@ -1,4 +1,4 @@
-"""Codebook restructuring on a project (rename, merge, split, retire): a mixin of Project.
+"""Codebook restructuring (rename, merge, split, retire) and the recode queue.
 
 Each operation stores a new codebook version and migrates current codings through new
 coding events; history is never rewritten. One transaction per operation: either the
@@ -9,13 +9,12 @@ Migration events carry ``origin`` (``rename:old->new``, ``merge:a->b``, ``split:
 column) and the new codebook version, for every coder and round that had the code.
 Codings of a split code, of a code retired without replacement, and codings that a
 merge would put twice into an exclusive group are *marked for recoding*: they are
-listed by :meth:`CodebookOps.recode_queue` until the coder codes the unit again.
+listed by :meth:`Restructure.recode_queue` until the coder codes the unit again.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -23,20 +22,21 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from .codebook import Code, Codebook, CodebookDiff
-from .errors import CodebookError, StoreError, UnknownCodeError
-from .storage import tables as T
+from ..codebook import Code, Codebook
+from ..errors import UnknownCodeError
+from ..sentinels import ALL_ROUNDS
+from . import tables as T
+from ._kernel import Kernel, RoundSelection, now, round_selection, utc
+from .codebooks import Codebooks
+from .codings import Codings
+from .queue import Queue
 
-__all__ = ["CodebookOps", "RESTRUCTURE_ACTIONS"]
+__all__ = ["Restructure", "RESTRUCTURE_ACTIONS"]
 
 #: ``audit_log.action`` values written by the restructuring operations.
 RESTRUCTURE_ACTIONS = ("rename_code", "merge_codes", "split_code", "retire_code")
 
 _ORIGIN_WIDTH = 255  # coding_events.origin is String(255) since migration 0003
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _origin(kind: str, detail: str, version: int) -> str:
@@ -79,8 +79,17 @@ def _new_code(spec: str | Code | Mapping[str, Any], base: Code, *, role: str) ->
     raise TypeError(f"a new code is a name, a workbench.Code or a mapping of its fields, not {type(spec).__name__}")
 
 
-class CodebookOps:
-    """Methods of :class:`workbench.Project` that evolve its codebook.
+class Restructure:
+    """Evolve the codebook through new versions, migrating current codings by new events.
+
+    Parameters
+    ----------
+    kernel : Kernel
+    codebooks : Codebooks
+    codings : Codings
+        The event log and derived state the migrations write.
+    queue : Queue
+        Codings marked for recoding put their unit back in the coder's queue.
 
     Examples
     --------
@@ -104,6 +113,12 @@ class CodebookOps:
     >>> project.close()
     """
 
+    def __init__(self, kernel: Kernel, codebooks: Codebooks, codings: Codings, queue: Queue):
+        self.kernel = kernel
+        self.codebooks = codebooks
+        self.codings = codings
+        self.queue = queue
+
     # --- public operations ----------------------------------------------------------------
     def rename_code(
         self,
@@ -119,6 +134,19 @@ class CodebookOps:
         The code keeps its GUID (so REFI-QDA exports see the same code), its children
         point to the new name, and every current coding of ``old`` is moved to ``new``
         by a ``remove`` and an ``apply`` event (origin ``rename:old->new``).
+
+        Parameters
+        ----------
+        old : str
+            The code's name now.
+        new : str
+            Its new name (a slug not yet in the codebook).
+        label : str, optional
+            A new label too.
+        note : str, optional
+            The new version's note (default ``"rename old -> new"``).
+        actor : str, optional
+            Who restructured, for the version and the audit log.
 
         Returns
         -------
@@ -167,6 +195,15 @@ class CodebookOps:
         that had several sources gets ``into`` once. If the merge would put two codes of
         an exclusive group on one unit, that coding is marked for recoding.
 
+        Parameters
+        ----------
+        sources : list of str
+            The codes merged.
+        into : str, Code or mapping
+            The code they become.
+        note, actor : str, optional
+            The new version's note; who restructured.
+
         Returns
         -------
         int
@@ -212,9 +249,10 @@ class CodebookOps:
             if c.name == into_name:
                 c = target
             codes.append(c)
+
         def reparent(c: Code) -> Code:
             parent, seen = c.parent, set()
-            while parent in folded and parent not in seen:  # never under a folded code
+            while parent is not None and parent in folded and parent not in seen:  # never under a folded code
                 seen.add(parent)
                 parent = into_name if c.name != into_name else cb[parent].parent
             return c if parent == c.parent else dataclasses.replace(c, parent=parent)
@@ -246,6 +284,15 @@ class CodebookOps:
         ``code``, and the first takes its shortcut. Every current coding of ``code`` is
         removed (origin ``split:code``) and listed by :meth:`recode_queue` until the
         coder codes the unit again, so no coding is lost from view.
+
+        Parameters
+        ----------
+        code : str
+            The code split.
+        into : list of str, Code or mapping
+            Two or more new codes.
+        note, actor : str, optional
+            The new version's note; who restructured.
 
         Returns
         -------
@@ -303,6 +350,15 @@ class CodebookOps:
         merge (origin ``retire:code->replacement``); without, they are removed (origin
         ``retire:code``) and marked for recoding. Its children move up to its parent.
 
+        Parameters
+        ----------
+        code : str
+            The code retired.
+        replacement : str, optional
+            An existing code that takes its codings.
+        note, actor : str, optional
+            The new version's note; who restructured.
+
         Returns
         -------
         int
@@ -336,13 +392,22 @@ class CodebookOps:
         self,
         *,
         coder: str | Sequence[str] | None = None,
-        round: str | int | None | type(...) = ...,
+        round: RoundSelection = ALL_ROUNDS,
         include_done: bool = False,
     ) -> pd.DataFrame:
         """Codings marked for recoding by a split, a retirement or an exclusive-group merge.
 
         An entry is done once the coder has coded the unit again (any new coding of that
         unit by that coder in that round after the restructuring).
+
+        Parameters
+        ----------
+        coder : str or list of str, optional
+            Only these coders' entries.
+        round : str, int, None, NO_ROUND or ALL_ROUNDS
+            ALL_ROUNDS (default): every entry; NO_ROUND or None: codings outside rounds.
+        include_done : bool
+            Also the entries already recoded.
 
         Returns
         -------
@@ -352,7 +417,8 @@ class CodebookOps:
             code the unit had, ``candidates`` the codes that may replace it (a list).
         """
         cols = ["unit_id", "coder", "round", "code", "candidates", "reason", "codebook_version", "event_id", "at", "done"]
-        with self.engine.connect() as conn:
+        round = round_selection(round)
+        with self.kernel.reading("read the recode queue") as conn:
             rows = conn.execute(
                 sa.select(T.audit_log.c.detail)
                 .where(T.audit_log.c.action.in_(RESTRUCTURE_ACTIONS))
@@ -402,37 +468,34 @@ class CodebookOps:
             ids = sorted(marks)
             frames = []
             for i in range(0, len(ids), 900):
-                frames.append(pd.read_sql(self._filter(q.where(e.event_id.in_(ids[i : i + 900])), e, coder, round, None), conn))
+                frames.append(pd.read_sql(self.codings.filter(q.where(e.event_id.in_(ids[i : i + 900])), e, coder, round), conn))
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
         if df.empty:
             return pd.DataFrame(columns=cols)
         df["done"] = df["done"].astype(bool)
         df["candidates"] = [marks[int(i)]["candidates"] for i in df["event_id"]]
         df["reason"] = [marks[int(i)]["reason"] for i in df["event_id"]]
-        df["at"] = pd.to_datetime(df["at"], utc=True, errors="coerce", format="mixed")
+        df["at"] = utc(df["at"])
         df["codebook_version"] = df["codebook_version"].astype("Int64")
         if not include_done:
             df = df[~df["done"]]
         return df[cols].reset_index(drop=True)
 
-    def codebook_diff(self, old: int | None = None, new: int | None = None) -> CodebookDiff:
-        """What changed between two stored codebook versions (default: the last two)."""
-        latest = self.codebook_version()
-        if latest is None:
-            raise CodebookError("this project has no codebook yet; add one with project.add_codebook(...)")
-        new = latest if new is None else new
-        old = (new - 1 if new > 1 else new) if old is None else old
-        return self.codebook(old).diff(self.codebook(new))
-
     def code_lineage(self) -> pd.DataFrame:
-        """Every restructuring: ``version, action, note, detail, at, actor`` (oldest first)."""
-        with self.engine.connect() as conn:
-            df = pd.read_sql(
-                sa.select(T.audit_log.c.at, T.audit_log.c.actor, T.audit_log.c.action, T.audit_log.c.detail)
-                .where(T.audit_log.c.action.in_(RESTRUCTURE_ACTIONS))
-                .order_by(T.audit_log.c.audit_id),
-                conn,
-            )
+        """Every restructuring of the codebook, oldest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``version, action, note, detail`` (a dict), ``migrated`` (codings moved),
+            ``at, actor``.
+        """
+        df = self.kernel.frame(
+            sa.select(T.audit_log.c.at, T.audit_log.c.actor, T.audit_log.c.action, T.audit_log.c.detail)
+            .where(T.audit_log.c.action.in_(RESTRUCTURE_ACTIONS))
+            .order_by(T.audit_log.c.audit_id),
+            "read the codebook's lineage",
+        )
         details = [json.loads(d or "{}") for d in df["detail"]]
         out = pd.DataFrame(
             {
@@ -441,7 +504,7 @@ class CodebookOps:
                 "note": [d.get("note") for d in details],
                 "detail": [{k: v for k, v in d.items() if k not in ("recode", "version", "note", "op")} for d in details],
                 "migrated": [int(d.get("migrated", 0)) for d in details],
-                "at": pd.to_datetime(df["at"], utc=True, errors="coerce", format="mixed"),
+                "at": utc(df["at"]),
                 "actor": df["actor"],
             }
         )
@@ -449,7 +512,7 @@ class CodebookOps:
 
     # --- internals ---------------------------------------------------------------------------
     def _current_codebook(self) -> Codebook:
-        return self.codebook()
+        return self.codebooks.codebook()
 
     @staticmethod
     def _require(cb: Codebook, names: Iterable[str]) -> None:
@@ -473,112 +536,73 @@ class CodebookOps:
     ) -> int:
         """Store ``new_cb`` as a new version and migrate current codings; one transaction."""
         cc, e = T.current_codings.c, T.coding_events.c
-        try:
-            with self._write() as conn, conn.begin():
-                version = self._store_codebook_version(conn, new_cb, note=note, author=actor)
-                rows = conn.execute(
-                    sa.select(
-                        cc.coder_id,
-                        cc.round_key,
-                        cc.unit_id,
-                        cc.code,
-                        cc.span_key,
-                        e.round_id,
-                        e.memo,
-                        e.span_start,
-                        e.span_end,
-                        T.units.c.seq,
+        doing = f"{action.replace('_', ' ')} ({detail})"
+        with self.kernel.transaction(doing, after="Nothing was changed.") as conn:
+            version = self.codebooks.store(conn, new_cb, note=note, author=actor)
+            rows = conn.execute(
+                sa.select(cc.coder_id, cc.round_key, cc.unit_id, cc.code, cc.span_key, e.round_id, e.memo,
+                          e.span_start, e.span_end, T.units.c.seq)
+                .select_from(
+                    T.current_codings.join(T.coding_events, e.event_id == cc.event_id).join(
+                        T.units, T.units.c.unit_id == cc.unit_id
                     )
-                    .select_from(
-                        T.current_codings.join(T.coding_events, e.event_id == cc.event_id).join(
-                            T.units, T.units.c.unit_id == cc.unit_id
-                        )
-                    )
-                    .where(cc.code.in_(list(mapping)))
-                    .order_by(cc.event_id)
-                ).mappings().all()
-                at = _now()
-                recode: list[dict[str, Any]] = []
-                migrated = 0
-
-                def event(row, code: str, act: str, origin: str, memo: str | None) -> int:
-                    event_id = conn.execute(
-                        T.coding_events.insert()
-                        .values(
-                            unit_id=row["unit_id"],
-                            code=code,
-                            action=act,
-                            coder_id=row["coder_id"],
-                            round_id=row["round_id"],
-                            codebook_version=version,
-                            at=at,
-                            memo=memo,
-                            span_start=row["span_start"],
-                            span_end=row["span_end"],
-                            origin=origin,
-                        )
-                        .returning(T.coding_events.c.event_id)
-                    ).scalar_one()
-                    self._apply_state(
-                        conn, row["coder_id"], row["round_key"], row["unit_id"], code, row["span_key"], act, event_id
-                    )
-                    return event_id
-
-                for row in rows:
-                    source = row["code"]
-                    target = mapping[source]
-                    origin = _origin(kind, f"{source}->{target}" if target else source, version)
-                    removed_id = event(row, source, "remove", origin, None)
-                    migrated += 1
-                    if target is None:
-                        recode.append(
-                            {
-                                "event_id": removed_id,
-                                "candidates": list((candidates or {}).get(source, [])),
-                                "reason": kind,
-                            }
-                        )
-                        round_id = row["round_id"]
-                        self._advance_cursor(
-                            conn, row["coder_id"], row["round_key"], round_id, row["unit_id"], row["seq"], "remove"
-                        )
-                        continue
-                    present = self._present(
-                        conn, row["coder_id"], row["round_key"], row["unit_id"], [target], row["span_key"]
-                    )
-                    if present:
-                        continue  # the unit already has the target code: one coding, not two
-                    conflict = self._exclusive_conflict(conn, new_cb, row, target)
-                    applied_id = event(row, target, "apply", origin, row["memo"])
-                    if conflict:
-                        recode.append(
-                            {
-                                "event_id": applied_id,
-                                "candidates": [target, *conflict],
-                                "reason": f"exclusive group {new_cb[target].group}",
-                            }
-                        )
-                self._audit(
-                    conn,
-                    action,
-                    {
-                        **detail,
-                        "op": kind,
-                        "version": version,
-                        "note": note,
-                        "migrated": migrated,
-                        "recode": recode,
-                    },
-                    actor,
                 )
-        except sa.exc.DBAPIError as exc:
-            raise StoreError(
-                f"the store refused to {action.replace('_', ' ')} ({detail}): {exc.orig}. Nothing was changed."
-            ) from exc
-        self._codebooks[version] = new_cb
+                .where(cc.code.in_(list(mapping)))
+                .order_by(cc.event_id)
+            ).mappings().all()
+            at = now()
+            recode: list[dict[str, Any]] = []
+            migrated = 0
+
+            def event(row: Any, code: str, act: str, origin: str, memo: str | None) -> int:
+                event_id = self.codings.write_event(
+                    conn,
+                    unit_id=row["unit_id"],
+                    code=code,
+                    action=act,
+                    coder_id=row["coder_id"],
+                    round_id=row["round_id"],
+                    codebook_version=version,
+                    at=at,
+                    memo=memo,
+                    span_start=row["span_start"],
+                    span_end=row["span_end"],
+                    origin=origin,
+                )
+                self.codings.apply_state(
+                    conn, row["coder_id"], row["round_key"], row["unit_id"], code, row["span_key"], act, event_id
+                )
+                return event_id
+
+            for row in rows:
+                source = row["code"]
+                target = mapping[source]
+                origin = _origin(kind, f"{source}->{target}" if target else source, version)
+                removed_id = event(row, source, "remove", origin, None)
+                migrated += 1
+                if target is None:
+                    wanted = list((candidates or {}).get(source, []))
+                    recode.append({"event_id": removed_id, "candidates": wanted, "reason": kind})
+                    self.queue.advance(
+                        conn, row["coder_id"], row["round_key"], row["round_id"], row["unit_id"], row["seq"], "remove"
+                    )
+                    continue
+                present = self.codings.present(
+                    conn, row["coder_id"], row["round_key"], row["unit_id"], [target], row["span_key"]
+                )
+                if present:
+                    continue  # the unit already has the target code: one coding, not two
+                conflict = self._exclusive_conflict(conn, new_cb, row, target)
+                applied_id = event(row, target, "apply", origin, row["memo"])
+                if conflict:
+                    reason = f"exclusive group {new_cb[target].group}"
+                    recode.append({"event_id": applied_id, "candidates": [target, *conflict], "reason": reason})
+            summary = {"op": kind, "version": version, "note": note, "migrated": migrated, "recode": recode}
+            self.kernel.audit(conn, action, {**detail, **summary}, actor)
+        self.codebooks.remember(version, new_cb)
         return version
 
-    def _exclusive_conflict(self, conn, cb: Codebook, row, target: str) -> list[str]:
+    def _exclusive_conflict(self, conn: sa.Connection, cb: Codebook, row: Any, target: str) -> list[str]:
         """Other codes of ``target``'s exclusive group already on the unit (same coder, round, span)."""
         group = cb[target].group
         if not group:
@@ -592,4 +616,4 @@ class CodebookOps:
         siblings = [c.name for c in cb.codes if c.group == group and c.name != target]
         if not siblings:
             return []
-        return self._present(conn, row["coder_id"], row["round_key"], row["unit_id"], siblings, row["span_key"])
+        return self.codings.present(conn, row["coder_id"], row["round_key"], row["unit_id"], siblings, row["span_key"])

@@ -1,4 +1,4 @@
-"""Connecting, migrating and refusing databases from the future."""
+"""Connecting, migrating and refusing databases from the future (workbench/storage/engine.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import inspect
 
 import workbench as wb
 from workbench import storage
+from workbench.storage import engine as storage_engine
 from workbench.storage import tables as T
 
 
@@ -29,9 +29,9 @@ def test_migrated_schema_matches_the_table_metadata(any_project):
 
 def _old_database(url):
     """A database at the first revision, filled as an old workbench would have left it."""
-    engine = storage._make_engine(storage.database_url(url))
+    engine = storage_engine._make_engine(storage.database_url(url))
     with storage.write(engine) as conn:
-        command.upgrade(storage._alembic_config(conn), "0001")
+        command.upgrade(storage_engine._alembic_config(conn), "0001")
         conn.commit()
     now = "2025-01-01 10:00:00"
     with engine.begin() as conn:
@@ -126,3 +126,46 @@ def test_bulk_import_on_postgresql_leaves_fresh_statistics(pg_url):
         assert tuples == 10_000  # -1 means never analysed
     finally:
         project.close()
+
+
+def test_sqlite_pragmas(project):
+    with project.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_a_file_that_is_not_a_database_is_refused_by_name(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Thread notes, not a database.\n" * 200, encoding="utf-8")
+    before = notes.read_bytes()
+    with pytest.raises(wb.StoreError) as err:
+        wb.open_project(notes)
+    message = str(err.value)
+    assert str(notes) in message and "not a database" in message
+    assert not isinstance(err.value, sa.exc.SQLAlchemyError) and not isinstance(err.value, sqlite3.Error)
+    assert notes.read_bytes() == before
+    assert not list(tmp_path.glob("notes.txt.backup-*"))
+
+
+def test_an_unreachable_server_is_named_without_its_password(postgres_server):
+    url = f"postgresql://workbench:s3cret-pw@127.0.0.1:{postgres_server.port}/no_such_database"
+    with pytest.raises(wb.StoreError) as err:
+        wb.open_project(url)
+    message = str(err.value)
+    assert "s3cret-pw" not in message
+    assert "workbench:***@127.0.0.1" in message and "no_such_database" in message
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("data/project.db", "data/project.db"),
+        ("sqlite:///data/project.db", "data/project.db"),
+        ("postgresql://ann:secret@db.example.org:5432/coding", "postgresql://ann:***@db.example.org:5432/coding"),
+        ("postgresql://ann@db.example.org/coding", "postgresql://ann@db.example.org/coding"),
+    ],
+)
+def test_display_url_masks_passwords(given, shown):
+    assert storage.display_url(given) == shown
