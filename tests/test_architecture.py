@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"charts"},
     {"widgets"},
     {"report"},
-    {"cli", "__main__"},
+    {"cli", "__main__", "hub"},
 ]
 MAX_LINES = 650
 
