@@ -389,6 +389,16 @@ def test_a_broken_key_file_exits_2_with_a_message(coded, keys, capsys, content):
     assert not out.exists()
 
 
+def test_report_refuses_a_broken_key_before_running(coded, keys, capsys):
+    broken = keys / "broken.json"
+    broken.write_text("{ not a key")
+    nb = keys / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, _, err = run(capsys, "report", str(nb), "--project", coded, "--key", str(broken))
+    assert code == 2 and str(broken) in err and "not valid JSON" in err and "Traceback" not in err
+    assert not nb.with_suffix(".html").exists()
+
+
 def test_a_wrong_or_failing_new_key_leaves_no_file(coded, keys, capsys):
     study = keys / "study.json"
     assert run(capsys, "export", "--project", coded, "-o", str(keys / "a.csv"), "--key", str(study), "--new-key")[0] == 0
