@@ -323,9 +323,15 @@ def test_agreement_without_codings_exits_1(imported, capsys):
 
 
 # --- export -----------------------------------------------------------------------------------
-def test_export_csv_pseudonymised(coded, tmp_path, capsys):
+@pytest.fixture
+def keys(tmp_path_factory) -> Path:
+    """A folder for key files, apart from the project's folder (the one rule for keys)."""
+    return tmp_path_factory.mktemp("keys")
+
+
+def test_export_csv_pseudonymised(coded, tmp_path, keys, capsys):
     target = tmp_path / "out" / "codings.csv"
-    key = tmp_path / "keys" / "study.key.json"
+    key = keys / "study.key.json"
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(target))
     assert code == 2 and "--key KEYFILE" in err  # a raw project needs its key
     code, out, err = run(capsys, "export", "--project", coded, "-o", str(target), "--key", str(key), "--new-key")
@@ -346,8 +352,8 @@ def test_export_csv_pseudonymised(coded, tmp_path, capsys):
     assert "crys_tom" in set(pd.read_csv(raw, encoding="utf-8-sig")["author"])
 
 
-def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
-    key = tmp_path / "k.json"
+def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, keys, capsys):
+    key = keys / "k.json"
     xlsx = tmp_path / "units.xlsx"
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(xlsx), "--units-only", "--key", str(key),
                        "--new-key")
@@ -360,8 +366,100 @@ def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.pdf"), "--key", str(key))
     assert code == 2 and ".qdpx" in err
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.csv"), "--key",
-                       str(tmp_path / "missing.json"))
+                       str(keys / "missing.json"))
     assert code == 2 and "--new-key" in err
+
+
+def _files(*folders: Path) -> set[Path]:
+    return {p for f in folders for p in f.rglob("*") if p.is_file()}
+
+
+def test_a_key_inside_the_project_folder_is_refused_everywhere(coded, tmp_path, keys, capsys):
+    """One rule for export --new-key, export --key and report --key: never beside the project."""
+    before = _files(tmp_path)
+    inside = tmp_path / "keys" / "study.key.json"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(keys / "c.csv"), "--key", str(inside),
+                       "--new-key")
+    assert code == 2 and "inside the project folder" in err and "allow_near_project" not in err
+    assert not inside.exists() and not (keys / "c.csv").exists() and _files(tmp_path) == before
+    elsewhere = wb.PseudonymKey().save(keys / "k.json")
+    beside = Path(coded).parent / "k.json"
+    beside.write_bytes(elsewhere.read_bytes())
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(keys / "c.csv"), "--key", str(beside))
+    assert code == 2 and "inside the project folder" in err and not (keys / "c.csv").exists()
+    nb = keys / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, _, err = run(capsys, "report", str(nb), "--project", coded, "--key", str(inside), "--no-execute",
+                       "--protect-project")
+    assert code == 2 and "inside the project folder" in err and not inside.exists()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00garbage", b"[" * 100_000 + b"]" * 100_000,
+                                     json.dumps({"format": "workbench-pseudonym-key", "version": 1, "scheme": "numbered",
+                                                 "width": [3], "secret": "ab" * 32}).encode()])
+def test_a_broken_key_file_exits_2_with_a_message(coded, keys, capsys, content):
+    broken = keys / "broken.json"
+    broken.write_bytes(content)
+    broken.chmod(0o600)
+    out = keys / "c.csv"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(out), "--key", str(broken))
+    assert code == 2, err
+    assert "Traceback" not in err and str(broken) in err and "pseudonym key" in err
+    assert not out.exists()
+
+
+def test_report_refuses_a_broken_key_before_running(coded, keys, capsys):
+    broken = keys / "broken.json"
+    broken.write_text("{ not a key")
+    nb = keys / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, _, err = run(capsys, "report", str(nb), "--project", coded, "--key", str(broken))
+    assert code == 2 and str(broken) in err and "not valid JSON" in err and "Traceback" not in err
+    assert not nb.with_suffix(".html").exists()
+
+
+def test_a_wrong_or_failing_new_key_leaves_no_file(coded, keys, capsys):
+    study = keys / "study.json"
+    assert run(capsys, "export", "--project", coded, "-o", str(keys / "a.csv"), "--key", str(study), "--new-key")[0] == 0
+    # the project is bound to study.json: a new key would be the wrong one
+    stray, out = keys / "stray.json", keys / "b.csv"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(out), "--key", str(stray), "--new-key")
+    assert code == 2 and "bound to the pseudonym key" in err
+    assert not stray.exists() and not out.exists()
+
+
+def test_a_failing_export_creates_no_file(imported, keys, capsys, tmp_path):
+    key, out = keys / "new.json", keys / "c.qdpx"
+    before = _files(keys, tmp_path)
+    code, _, err = run(capsys, "export", "--project", imported, "-o", str(out), "--key", str(key), "--new-key",
+                       "--round", "no-such-round")
+    assert code == 2 and "Traceback" not in err
+    assert _files(keys, tmp_path) == before  # neither the key, nor the export, nor a temporary file
+
+
+def test_new_key_goes_to_the_configuration_folder_by_default(coded, tmp_path, monkeypatch, capsys):
+    config = tmp_path.parent / (tmp_path.name + "-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("WB_KEY_DIR", raising=False)
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "c.csv"), "--new-key")
+    assert code == 0, err
+    made = list((config / "workbench" / "keys").glob("project-*.key.json"))
+    assert len(made) == 1 and str(made[0]) in err
+    assert oct(made[0].stat().st_mode & 0o777) == "0o600"
+    assert made[0] == wb.privacy.default_key_path(coded)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".qdpx"])
+def test_raw_outputs_are_private_and_safe_ones_are_not(coded, tmp_path, keys, capsys, suffix):
+    key = keys / "k.json"
+    safe, raw = tmp_path / f"safe{suffix}", tmp_path / f"raw{suffix}"
+    assert run(capsys, "export", "--project", coded, "-o", str(safe), "--key", str(key), "--new-key")[0] == 0
+    assert run(capsys, "export", "--project", coded, "-o", str(raw), "--key", str(key), "--raw")[0] == 0
+    assert oct(raw.stat().st_mode & 0o777) == "0o600"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert oct(safe.stat().st_mode & 0o777) == oct(0o666 & ~mask)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
 # --- report and app ---------------------------------------------------------------------------

@@ -19,8 +19,11 @@ Commands
     Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
 ``workbench agreement [--round NAME | --round-id N] [--measure M ...] [--format table|csv|json]``
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
-``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
-    Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
+``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--new-key] [--raw]``
+    Units and codings, pseudonymised (authors, texts and ids) unless ``--raw`` (which
+    needs the key as proof; the file is then readable by its owner only). The key file
+    may not sit in the project's folder; ``--new-key`` creates it (by default in the
+    user's configuration folder). Nothing is written when the export fails.
 ``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE] [--units FILE] [--no-execute]``
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
     exit 1 (and nothing written) when a cell fails or a name would leak. This is the one
@@ -55,7 +58,8 @@ Exit codes
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
      a report that failed its checks (a failing cell, a name that would leak),
      a merge that left work out (units whose text differs, a closed round, ...)
-2    usage error, bad input, missing file or project, a missing pseudonym key
+2    usage error, bad input, missing file or project, a missing, broken or wrong
+     pseudonym key (or one inside the project's folder)
 3    store error: the project database cannot be opened, read or written
 4    an unexpected error (a bug in the workbench: please report the traceback)
 130  interrupted (Ctrl-C)
@@ -348,7 +352,7 @@ def _load_codebook(path: Path):
 
 
 def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
 
     status = EXIT_OK
     for name in args.files:
@@ -362,8 +366,9 @@ def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
             out.print(f"{name}: {len(problems)} problem(s)")
             status = max(status, EXIT_PROBLEMS)
             continue
-        except ValueError as exc:  # e.g. a .qdc that is not REFI-QDA
-            out.print(f"{name}: {exc}")
+        except (ValueError, WorkbenchError) as exc:  # e.g. a .qdc that is not REFI-QDA, or beyond a limit
+            text = str(exc)
+            out.print(text if text.startswith(name) else f"{name}: {text}")
             status = max(status, EXIT_PROBLEMS)
             continue
         out.print(f"{name}: ok ({len(cb.codes)} codes in {len(cb.groups)} groups)")
@@ -379,7 +384,7 @@ def _version_arg(value: str) -> int | None:
 
 
 def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError, NotFoundError
+    from .errors import CodebookError, NotFoundError, WorkbenchError
 
     old_v, new_v = _version_arg(args.old), _version_arg(args.new)
     if old_v is not None and new_v is not None and not Path(args.old).exists() and not Path(args.new).exists():
@@ -400,6 +405,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
             new = _load_codebook(_existing_file(args.new, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check FILE)", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
         diff = old.diff(new)
         label = (args.old, args.new)
     if args.format == "csv":
@@ -413,7 +420,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
+    from .interchange._files import atomic_write
 
     target = Path(args.output).expanduser()
     suffix = target.suffix.lower()
@@ -429,6 +437,8 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
             cb = _load_codebook(_existing_file(args.file, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check {args.file})", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
     else:
         with _open_project(args, create=False) as project:
             versions = project.codebook_versions()
@@ -438,25 +448,25 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
                 raise CommandError(f"the project has no codebook version {args.version}; versions: {have or 'none'}")
             cb = project.codebook(version)
     examples = not args.no_examples
-    target.parent.mkdir(parents=True, exist_ok=True)
+    text: str
     if suffix == ".qdc":
         from .interchange import write_qdc
 
-        write_qdc(cb, target)
+        text = write_qdc(cb)
     elif suffix == ".md":
-        target.write_text(cb.to_markdown(examples=examples), encoding="utf-8")
+        text = cb.to_markdown(examples=examples)
     elif suffix in (".html", ".htm"):
         import html
 
         title = html.escape(cb.title or cb.name)
-        page = (
+        text = (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
             f"{cb.to_html(examples=examples)}\n</body></html>\n"
         )
-        target.write_text(page, encoding="utf-8")
     else:
-        cb.to_yaml(target)
+        text = cb.to_yaml()
+    atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"), private=False)
     out.print(f"wrote {target} ({_CODEBOOK_SUFFIXES[suffix]}, codebook {cb.name}, {len(cb.codes)} codes)")
     return EXIT_OK
 
@@ -588,24 +598,84 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
 
 
 # --- export -------------------------------------------------------------------------------
-def _load_key(args: argparse.Namespace):
-    from .privacy import PseudonymKey
+def _key_path(args: argparse.Namespace) -> Path | None:
+    """The key file the command names (with ``--new-key`` and no ``--key``: the default place).
 
+    One rule for every command: a key file inside the project's folder is refused.
+    """
+    from .privacy import PrivacyError, check_key_place, default_key_path
+
+    url = _project_url(args)
     if args.key is None:
-        return None
-    path = Path(args.key).expanduser()
-    if not path.exists():
-        if not args.new_key:
-            raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
-        key = PseudonymKey()
-        key.save(path)
-        return key
-    return PseudonymKey.load(path)  # warns when other users may read the file
+        if not getattr(args, "new_key", False):
+            return None
+        path = default_key_path(url)
+    else:
+        path = Path(args.key).expanduser()
+    try:
+        return check_key_place(path, url)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "") + " (nothing was written)") from exc
+
+
+def _read_key(path: Path):
+    """The key in ``path``; a file that is not a valid key is a usage error (exit 2), never a traceback."""
+    from .privacy import PrivacyError, PseudonymKey
+
+    try:
+        return PseudonymKey.load(path)  # warns when other users may read the file
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(--key names the pseudonym key file of this project; nothing was written)") from exc
+
+
+def _new_key(project: Any, path: Path):
+    """A new key saved at ``path`` (0600), unless the project is bound to another key already."""
+    from .privacy import PrivacyError, PseudonymKey, privacy_state
+
+    bound = privacy_state(project).get("key_id")
+    if bound is not None:
+        raise CommandError(
+            f"this project is bound to the pseudonym key {bound}; --new-key would make another one. "
+            "Name the project's key file with --key (nothing was written)"
+        )
+    key = PseudonymKey()
+    try:
+        key.save(path, project=project)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "")) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot write the pseudonym key {path}: {exc.strerror or exc} (nothing was written)") from exc
+    return key
+
+
+def _export_file(args: argparse.Namespace, project: Any, target: Path, kind: str, key: Any, round_: Any) -> Path:
+    from .errors import NotFoundError, WorkbenchError
+    from .privacy import PrivacyError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if kind == "qdpx":
+                from .interchange import write_qdpx
+
+                return write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+            if args.units_only:
+                from .interchange import export_units
+
+                return export_units(project, target, raw=args.raw, key=key)
+            from .interchange import export_codings
+
+            return export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
+    except NotFoundError as exc:
+        raise CommandError(_not_found(exc, args)) from exc
+    except WorkbenchError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import NotFoundError
-    from .privacy import PrivacyError
+    from .privacy import privacy_state
 
     target = Path(args.output).expanduser()
     kind = _EXPORT_SUFFIXES.get(target.suffix.lower())
@@ -620,39 +690,36 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
 
     round_: Any = _round(args)
     round_ = ALL_ROUNDS if round_ is None else round_
-    key = _load_key(args)
+    key_path = _key_path(args)
+    key = None
+    if key_path is not None and key_path.exists():
+        key = _read_key(key_path)
+    elif key_path is not None and not args.new_key:
+        raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
     with _open_project(args, create=False) as project:
+        made: Path | None = None  # the key file this command creates
+        if key is None and key_path is not None:
+            key, made = _new_key(project, key_path), key_path
         n = project.n_units()
         show = out.progress(n > 20_000)
         bar = out.bar(3, f"Exporting {target.name}", "step", show)
         try:
             bar.set_postfix_str("reading the project")
             bar.update(1)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                if kind == "qdpx":
-                    from .interchange import write_qdpx
-
-                    written = write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                         round=round_)
-                elif args.units_only:
-                    from .interchange import export_units
-
-                    written = export_units(project, target, raw=args.raw, key=key)
-                else:
-                    from .interchange import export_codings
-
-                    written = export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                             round=round_)
+            written = _export_file(args, project, target, kind, key, round_)
             bar.update(2)
-        except PrivacyError as exc:
-            raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
-        except NotFoundError as exc:
-            raise CommandError(_not_found(exc, args)) from exc
+        except BaseException:
+            # a key made for an export that failed goes too, unless the project is bound to it now
+            if made is not None and privacy_state(project).get("key_id") != getattr(key, "key_id", None):
+                made.unlink(missing_ok=True)
+            raise
         finally:
             bar.close()
+    if made is not None:
+        out.note(f"created the pseudonym key {made} (readable by you only); back it up and keep it apart "
+                 "from the project: later exports need it for the same pseudonyms and ids")
     what = "units" if args.units_only else "units and codings"
-    data = "raw (real names: keep it private)" if args.raw else "pseudonymised"
+    data = "raw (real names: readable by you only, keep it private)" if args.raw else "pseudonymised"
     out.print(f"wrote {written} ({what} of {n} units, {data})")
     return EXIT_OK
 
@@ -675,8 +742,11 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
 
     output = Path(args.output).expanduser() if args.output else notebook.with_suffix(".html")
     options: dict[str, Any] = {}
-    if args.key is not None:
-        options["key"] = args.key
+    key_path = _key_path(args)  # one rule: never inside the project's folder
+    if key_path is not None:
+        if key_path.exists():
+            _read_key(key_path)  # a broken key file is said now, before the notebook runs
+        options["key"] = str(key_path)
     if args.raw:
         options["pseudonymise"] = False
     if args.units:
@@ -1016,8 +1086,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "contact data redacted unless --raw; a project holding raw data needs its "
                                    "pseudonym key (--key) either way.")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.csv, OUT.xlsx or OUT.qdpx")
-    p.add_argument("--key", metavar="KEYFILE", help="the project's pseudonym key file (keep it apart from the project)")
-    p.add_argument("--new-key", action="store_true", help="create the key file named by --key if it does not exist")
+    p.add_argument("--key", metavar="KEYFILE",
+                   help="the project's pseudonym key file (never inside the project's folder)")
+    p.add_argument("--new-key", action="store_true",
+                   help="create the key file named by --key if it does not exist (without --key: in your "
+                        "configuration folder, ~/.config/workbench/keys/, or $WB_KEY_DIR); nothing is created "
+                        "when the export fails")
     p.add_argument("--raw", action="store_true", help="real names (needs --key as proof); the file is made private")
     p.add_argument("--units-only", action="store_true", help="the units without codings (CSV, XLSX)")
     p.add_argument("--round", "-r", metavar="NAME", help="only this round's codings (the round's name)")
