@@ -127,3 +127,20 @@ def test_the_notebook_calls_the_module_and_the_app_does_not_load_altair():
          "print(sorted(m for m in ('altair', 'workbench.charts', 'vl_convert') if m in sys.modules))"],
         capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_coders_kit_opens_in_its_round(path, tmp_path):
+    owner = wb.open_project(path)
+    try:
+        owner.add_coder("alice")
+        owner.new_round("pilot", sample=3, coders=["alice", "bob"], seed=1)
+        owner.kit(tmp_path / "alice-kit.db", coder="alice", round="pilot")
+    finally:
+        owner.close()
+    app = coder_app({"WB_PROJECT": str(tmp_path / "alice-kit.db")})
+    try:
+        app.name.value = "alice"
+        app._begin()
+        assert app.panel.round_name == "pilot" and app.panel.queue_total == 3
+    finally:
+        app.project.close()

@@ -14,7 +14,8 @@ Where the app runs decides who codes:
 * **on the coder's own computer** (``workbench app``, 127.0.0.1 behind a token), the coder
   types their name and presses *Start coding*; a name new to the project is asked twice.
 
-The project and the round come from ``WB_PROJECT`` and ``WB_ROUND``.
+The project and the round come from ``WB_PROJECT`` and ``WB_ROUND`` (a coder's kit, made
+by ``workbench kit``, opens in its round without ``WB_ROUND``).
 
 Examples
 --------
@@ -135,7 +136,9 @@ class CoderApp(widgets.VBox):
         try:
             if self.project.coder is None and coder not in set(self.project.coders()["name"]):
                 self.project.add_coder(coder)
-            self.panel = CodingPanel(self.project, coder=coder, round=self.round)
+            # a coder's kit (workbench kit) opens in its round
+            rnd = self.round or (self.project.get_setting("kit") or {}).get("round") or None
+            self.panel = CodingPanel(self.project, coder=coder, round=rnd)
         except (WorkbenchError, ValueError) as exc:
             self.note.value = f"Could not start: {exc}"
             return
