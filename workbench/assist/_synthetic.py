@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..codebook import Codebook
 
-__all__ = ["CODEBOOK", "synthetic_corpus", "synthetic_coders"]
+__all__ = ["CODEBOOK", "synthetic_coders", "synthetic_corpus", "synthetic_project"]
 
 CODEBOOK = Codebook.from_dict({
     "name": "synthetic",
@@ -129,3 +129,59 @@ def synthetic_coders(gold: pd.DataFrame, slips: dict[str, float], *, seed: int =
                     codes.pop()
             rows += [{"unit_id": uid, "coder": coder, "code": c} for c in codes]
     return pd.DataFrame(rows, columns=["unit_id", "coder", "code"])
+
+
+def synthetic_project(project, *, n: int = 160, rounds: dict[str, int] | None = None,
+                      slips: dict[str, float] | None = None, seed: int = 0, noise: float = 0.0):
+    """Fill a project with a synthetic corpus, rounds coded by stand-in coders, and adjudicated (gold) codes.
+
+    Parameters
+    ----------
+    project : Project
+        An empty project.
+    n : int
+        Number of units.
+    rounds : dict
+        Round name -> number of units, taken in order from the start (default
+        ``{"pilot": 100, "check": 60}``); every coder codes every unit of a round and the
+        true codes are recorded as the gold decision.
+    slips : dict
+        Coder -> share of slips (default ``{"ann": 0.1, "bob": 0.2}``).
+    seed : int
+        Seed of the corpus and the slips.
+    noise : float
+        See :func:`synthetic_corpus`.
+
+    Returns
+    -------
+    (units, gold)
+        What :func:`synthetic_corpus` returns.
+
+    Examples
+    --------
+    >>> import tempfile, os, workbench as wb
+    >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "p.db"))
+    >>> units, gold = synthetic_project(project, n=6, rounds={"pilot": 4})
+    >>> project.decisions("pilot")["unit_id"].tolist()
+    ['s0', 's1', 's2', 's3']
+    >>> project.close()
+    """
+    rounds = {"pilot": 100, "check": 60} if rounds is None else rounds
+    slips = {"ann": 0.1, "bob": 0.2} if slips is None else slips
+    units, gold = synthetic_corpus(n, seed=seed, noise=noise)
+    project.add_units(units)
+    project.add_codebook(CODEBOOK, note="synthetic")
+    for coder in slips:
+        project.add_coder(coder)
+    start = 0
+    truth = gold.groupby("unit_id", sort=False)["code"].agg(list)
+    for i, (name, size) in enumerate(rounds.items()):
+        ids = units["unit_id"].iloc[start:start + size].tolist()
+        start += size
+        project.new_round(name, coders=list(slips), units=ids, seed=seed)
+        codings = synthetic_coders(gold[gold["unit_id"].isin(ids)], slips, seed=seed + i)
+        for (uid, coder), rows in codings.groupby(["unit_id", "coder"], sort=False):
+            project.code(uid, rows["code"].tolist(), coder=coder, round=name)
+        for uid in ids:
+            project.adjudicate(uid, truth[uid], round=name, decided_by="supervisor")
+    return units, gold

@@ -8,7 +8,18 @@ from typing import Any
 
 from ..errors import UnknownUnitError
 from ..sentinels import ALL_ROUNDS, NO_ROUND
-from . import _record
+from ._record import (
+    add_model_coder,
+    code_unit,
+    coded_units,
+    new_run,
+    now,
+    read_codebook,
+    round_arg,
+    round_label,
+    save_run,
+    texts_for_model,
+)
 from .classifier import MODEL_KIND, ClassifierModel
 from .llm import LLMCoder
 
@@ -17,7 +28,7 @@ __all__ = ["apply"]
 
 def _units_to_code(project: Any, coder: str, units: str | Iterable[str] | None, round: Any) -> list[str]:
     if units is None:
-        r = _record.round_arg(round)
+        r = round_arg(round)
         ids = project.round_units(r) if r is not None else project.units(codable=True)["unit_id"].tolist()
     else:
         ids = [units] if isinstance(units, str) else [str(u) for u in units]
@@ -25,7 +36,7 @@ def _units_to_code(project: Any, coder: str, units: str | Iterable[str] | None, 
         missing = [u for u in ids if u not in known]
         if missing:
             raise UnknownUnitError(f"unit(s) {missing[:5]} are not in this project; see project.units()")
-    done = _record.coded_units(project, coder, round)
+    done = coded_units(project, coder, round)
     return [u for u in dict.fromkeys(ids) if u not in done]
 
 
@@ -39,7 +50,7 @@ def _check_codes(model_codes: Iterable[str], codebook: Any) -> None:
 
 
 def _codebook_version(project: Any, round: Any) -> int | None:
-    r = _record.round_arg(round)
+    r = round_arg(round)
     if r is not None and r is not ...:
         version = project.round_info(r).get("codebook_version")
         if version is not None:
@@ -112,54 +123,54 @@ def apply(
 
 
 def _apply_classifier(project: Any, model: ClassifierModel, units: Any, round: Any) -> str:
-    codebook = _record.read_codebook(project, round)
+    codebook = read_codebook(project, round)
     _check_codes(model.codebook.names, codebook)
-    name = _record.add_model_coder(project, model.name)
+    name = add_model_coder(project, model.name)
     todo = _units_to_code(project, name, units, round)
     card = model.card()
     seen = card.pop("trained_on")
     offered = sorted(model.offered())
-    record = _record.new_run(
+    record = new_run(
         name, "classifier", model=MODEL_KIND, version=name.rpartition("@")[2], settings=card, seed=model.seed,
-        temperature=None, round=_record.round_label(round), codebook_version=_codebook_version(project, round),
+        temperature=None, round=round_label(round), codebook_version=_codebook_version(project, round),
         units=todo, seen_units=seen, offered=offered, privacy="local: the texts never left this machine",
     )
-    _record.save_run(project, record)
+    save_run(project, record)
     try:
         texts = project.units(unit_ids=todo).set_index("unit_id")["text"] if todo else None
         predictions = model.predict([texts.loc[u] for u in todo]) if todo and texts is not None else []
         for uid, codes in zip(todo, predictions):
             if codes:
-                _record.code_unit(project, uid, codes, coder=name, round=round, memo=None)
+                code_unit(project, uid, codes, coder=name, round=round, memo=None)
                 record["coded"].append(uid)
             else:
                 record["no_code"].append(uid)
     except Exception as exc:
-        record.update(status="stopped", error=str(exc), finished_at=_record.now())
-        _record.save_run(project, record)
+        record.update(status="stopped", error=str(exc), finished_at=now())
+        save_run(project, record)
         raise
-    record.update(status="finished", finished_at=_record.now())
-    _record.save_run(project, record)
+    record.update(status="finished", finished_at=now())
+    save_run(project, record)
     return name
 
 
 def _apply_llm(project: Any, coder: LLMCoder, units: Any, round: Any, key: Any, raw: bool) -> str:
-    codebook = _record.read_codebook(project, round)
+    codebook = read_codebook(project, round)
     if coder.codebook is None:
         coder = coder.bind(codebook)
     else:
         _check_codes(coder.codebook.names, codebook)
-    name = _record.add_model_coder(project, coder.name)
+    name = add_model_coder(project, coder.name)
     todo = _units_to_code(project, name, units, round)
-    view, privacy = _record.texts_for_model(project, key=key, raw=raw)
+    view, privacy = texts_for_model(project, key=key, raw=raw)
     settings = coder.settings()
-    record = _record.new_run(
+    record = new_run(
         name, "llm", model=coder.model, version=None, settings=settings, seed=coder.seed,
-        temperature=coder.temperature, round=_record.round_label(round),
+        temperature=coder.temperature, round=round_label(round),
         codebook_version=_codebook_version(project, round), units=todo, seen_units=coder.seen_units(),
         privacy=privacy, served_models=[], fingerprints=[], no_code_reasons={},
     )
-    _record.save_run(project, record)
+    save_run(project, record)
     try:
         # the view is already what may leave the machine (pseudonymised unless raw was asked for)
         for answer in coder.iter_code(view, todo, raw=True):
@@ -171,18 +182,18 @@ def _apply_llm(project: Any, coder: LLMCoder, units: Any, round: Any, key: Any, 
                 record["failures"].append({"unit_id": uid, "kind": answer["error_kind"], "error": answer["error"],
                                            "attempts": answer["attempts"]})
             elif answer["codes"]:
-                _record.code_unit(project, uid, answer["codes"], coder=name, round=round, memo=answer["reason"] or None)
+                code_unit(project, uid, answer["codes"], coder=name, round=round, memo=answer["reason"] or None)
                 record["coded"].append(uid)
             else:
                 record["no_code"].append(uid)
                 record["no_code_reasons"][uid] = answer["reason"]
     except Exception as exc:
-        record.update(status="stopped", error=str(exc), finished_at=_record.now())
-        _record.save_run(project, record)
+        record.update(status="stopped", error=str(exc), finished_at=now())
+        save_run(project, record)
         raise
-    record.update(status="finished", finished_at=_record.now(),
+    record.update(status="finished", finished_at=now(),
                   version=", ".join(record["served_models"]) or coder.model)
-    _record.save_run(project, record)
+    save_run(project, record)
     if record["failures"]:
         kinds = sorted({f["kind"] for f in record["failures"]})
         warnings.warn(

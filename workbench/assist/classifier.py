@@ -535,11 +535,11 @@ def train(
             raise ValueError("with a units table, give codings= (long codings or the gold set) and codebook=")
         units, origin = source, {"from": "frames"}
     else:
-        from . import _record
+        from ._record import read_training
 
         if codings is not None or codebook is not None:
             raise ValueError("with a project, the codings and the codebook are read from it; leave codings= and codebook= out")
-        units, codings, codebook, origin = _record.read_training(source, on, round)
+        units, codings, codebook, origin = read_training(source, on, round)
     data = training_data(units, codings, codebook, on, gold=(on == "gold"))
     if data.texts.empty:
         raise ValueError(f"no unit to learn from with on={on!r} ({'; '.join(data.notes) or 'no codings'})")

@@ -453,7 +453,8 @@ class LLMCoder:
             ``served_model`` and ``fingerprint`` (as the server reports them).
         """
         rows = list(self.iter_code(units, unit_ids, key=key, raw=raw))
-        return pd.DataFrame.from_records(rows, columns=ANSWER_COLUMNS)
+        df = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in ANSWER_COLUMNS})
+        return df.astype({"attempts": "int64", "seconds": "float64"})
 
     def code_frame(self, units: pd.DataFrame, **options: Any) -> pd.DataFrame:
         """The coder's codings as long codings (``unit_id, coder, code``); failed units left out."""

@@ -24,8 +24,8 @@ import pandas as pd
 from ..agreement import OVERALL, band, reliability_table
 from ..codebook import Codebook
 from ..sentinels import ALL_ROUNDS
-from . import _record
 from ._data import GOLD, coded_frame
+from ._record import model_coders, read_codebook, round_arg, run_records
 
 __all__ = ["VALIDATION_COLUMNS", "Validation", "stability", "validate"]
 
@@ -247,18 +247,18 @@ def validate(
         models = {c for c in codings["coder"].astype(str).unique() if c.startswith(("model:", "llm:"))} | {name}
     else:
         project = source
-        codebook = codebook or _record.read_codebook(project, round)
-        r = _record.round_arg(round)
+        codebook = codebook or read_codebook(project, round)
+        r = round_arg(round)
         human_rows = project.codings(round=r)[["unit_id", "coder", "code"]]
         model_rows = project.codings(coder=name, round=...)[["unit_id", "coder", "code"]]
-        records = _record.run_records(project, name)
+        records = run_records(project, name)
         if not records and model_rows.empty:
             raise ValueError(f"{name!r} has not coded anything in this project; record its codings with wb.assist.apply")
         no_code = {u for rec in records for u in rec.get("no_code", [])}
         seen_set |= {str(u) for rec in records for u in rec.get("seen_units", [])}
         offers = [set(rec["offered"]) for rec in records if rec.get("offered") is not None]
         offered = set.union(*offers) if offers else None
-        models = _record.model_coders(project) | {name}
+        models = model_coders(project) | {name}
         codings = pd.concat([human_rows[~human_rows["coder"].isin(models)], model_rows,
                              coded_frame({u: [] for u in no_code}, name)], ignore_index=True)
         gold_frame = gold if isinstance(gold, pd.DataFrame) else None
