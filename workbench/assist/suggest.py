@@ -68,8 +68,7 @@ def suggest(model: ClassifierModel, units: Any) -> pd.DataFrame:
     """
     model = _check(model)
     ids, texts = _texts(units)
-    probs = model.probabilities(texts)
-    chosen = model.predict(texts)
+    probs, chosen = model.probabilities_and_codes(texts)
     offered = model.offered()
     target_of = {c: t.name for t in model.targets for c in t.codes}
     codes = [c for c in model.codebook.names if c in probs.columns]
