@@ -45,7 +45,8 @@ def _fmt(x: float) -> str:
 def _ci(row: pd.Series) -> str:
     if not np.isfinite(row["ci_low"]):
         return ""
-    return f" (95% CI {_fmt(row['ci_low'])}–{_fmt(row['ci_high'])})"
+    joint = " to " if row["ci_low"] < 0 else "–"
+    return f" (95% CI {_fmt(row['ci_low'])}{joint}{_fmt(row['ci_high'])})"
 
 
 @dataclass(frozen=True)
