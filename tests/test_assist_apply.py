@@ -36,6 +36,8 @@ def test_train_from_the_store(pilot):
     gold_model = wb.assist.train(pilot, on="gold", round="pilot")
     assert sorted(gold_model.trained_on) == sorted(pilot.round_units("pilot"))
     assert gold_model.origin["round"] == "pilot" and gold_model.data.source == "gold"
+    assert gold_model.origin["codebook_version"] == 1
+    assert repr(gold_model) == f"<ClassifierModel {gold_model.name}: 100 units (gold), seed 0>"
     everything = wb.assist.train(pilot, on="gold")  # ALL_ROUNDS: the latest decision per unit
     assert len(everything.trained_on) == 160
     agreed = wb.assist.train(pilot, on="agreed", round="pilot")
@@ -121,3 +123,28 @@ def test_a_model_of_another_codebook_is_refused(pilot):
     with pytest.raises(ValueError, match="does not have"):
         wb.assist.apply(pilot, model)
     assert wb.assist.runs(pilot).empty
+
+
+class _WiredProject(wb.Project):
+    """The project as the store will offer it: coders with a kind, coding events with an origin."""
+
+    def __init__(self, engine, **kw):
+        super().__init__(engine, **kw)
+        self.kinds: dict[str, str | None] = {}
+        self.origins: list[str | None] = []
+
+    def add_coder(self, name, *, role=None, kind=None):
+        self.kinds[name] = kind
+        return super().add_coder(name, role=role)
+
+    def code(self, unit_id, codes, *, coder, round=None, memo=None, span=None, origin=None):
+        self.origins.append(origin)
+        return super().code(unit_id, codes, coder=coder, round=round, memo=memo, span=span)
+
+
+def test_the_store_calls_are_used_once_the_project_offers_them(pilot):
+    wired = _WiredProject(pilot.engine, url=pilot.url)
+    model = wb.assist.train(wired, on="gold", round="pilot")
+    name = wb.assist.apply(wired, model, ["s120", "s121", "s122"])
+    assert wired.kinds == {name: "model"}
+    assert wired.origins and set(wired.origins) == {"model"}

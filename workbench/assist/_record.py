@@ -115,8 +115,10 @@ def read_training(project: Any, on: str, round: Any) -> tuple[pd.DataFrame, pd.D
     """Units, codings (or the gold set), codebook and a note of where they came from."""
     units = project.units()
     codebook = read_codebook(project, round)
-    origin = {"from": "project", "round": round_label(round), "on": on, "codebook_version": None}
     r = round_arg(round)
+    version = project.round_info(r).get("codebook_version") if r is not ... and r is not None else None
+    origin = {"from": "project", "round": round_label(round), "on": on,
+              "codebook_version": int(version) if version is not None else project.codebook_version()}
     if on == "gold":
         if r is None:
             raise ValueError(

@@ -193,6 +193,10 @@ class ClassifierModel:
     _tfidf: _Weights | None = field(default=None, repr=False)
     _fitted: list[_Fitted] = field(default_factory=list, repr=False)
     _evaluations: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _train_counts: sp.csr_matrix | None = field(default=None, repr=False)  # hashed counts of the training texts
+
+    def __repr__(self) -> str:
+        return f"<ClassifierModel {self.name}: {len(self.data.texts)} units ({self.data.source}), seed {self.seed}>"
 
     # --- what it learnt ----------------------------------------------------------------------
     @property
@@ -234,7 +238,7 @@ class ClassifierModel:
     # --- fitting -----------------------------------------------------------------------------
     def _fit(self) -> None:
         texts = self.data.texts
-        X = _counts(self.settings, texts.tolist())
+        X = self._train_counts = _counts(self.settings, texts.tolist())
         self._tfidf = _Weights(self.settings).fit(X)
         Xt = self._tfidf.transform(X)
         row = pd.Series(np.arange(len(texts)), index=texts.index)
@@ -407,7 +411,7 @@ class ClassifierModel:
         if key not in self._evaluations:
             rows: list[dict[str, Any]] = []
             texts = self.data.texts
-            X = _counts(self.settings, texts.tolist())
+            X = self._train_counts if self._train_counts is not None else _counts(self.settings, texts.tolist())
             row = pd.Series(np.arange(len(texts)), index=texts.index)
             for t in self.targets:
                 y = self.data.labels[t.name]
