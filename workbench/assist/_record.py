@@ -245,6 +245,28 @@ def runs(project: Any, coder: str | Iterable[str] | None = None) -> pd.DataFrame
         ``run_id, coder, kind, model, status, round, n_units, n_coded, n_no_code,
         n_failed, seed, temperature, privacy, started_at, finished_at``; the full record
         (settings or prompt, unit ids, failures) with :func:`run_record`.
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd, workbench as wb
+    >>> cb = wb.Codebook.from_dict({"name": "demo", "codes": [
+    ...     {"name": "thanks", "label": "Thanks", "definition": "Thanks the writer."}]})
+    >>> texts = ["thank you so much"] * 10 + ["the rota is late again"] * 10
+    >>> units = wb.make_units([{"unit_id": f"u{i}", "thread_id": "t", "author": "A", "text": t}
+    ...                        for i, t in enumerate(texts)])
+    >>> gold = pd.DataFrame({"unit_id": units["unit_id"], "code": ["thanks"] * 10 + [None] * 10})
+    >>> model = wb.assist.train(units, on="gold", codings=gold, codebook=cb)
+    >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "p.db"))
+    >>> project.add_units(units), project.add_codebook(cb)
+    (20, 1)
+    >>> name = wb.assist.apply(project, model)
+    >>> run = wb.assist.runs(project).iloc[0]
+    >>> run["coder"] == name, run["status"], int(run["seed"])
+    (True, 'finished', 0)
+    >>> record = wb.assist.run_record(project, run["run_id"])
+    >>> sorted(record)[:6]
+    ['codebook_version', 'coded', 'coder', 'failures', 'finished_at', 'kind']
+    >>> project.close()
     """
     records = _all_runs(project)
     if coder is not None:

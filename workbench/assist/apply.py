@@ -110,6 +110,26 @@ def apply(
     LLMError
         The LLM server cannot be used; units coded before it stopped stay recorded and the
         run record says where it stopped.
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd, workbench as wb
+    >>> cb = wb.Codebook.from_dict({"name": "demo", "codes": [
+    ...     {"name": "thanks", "label": "Thanks", "definition": "Thanks the writer."}]})
+    >>> texts = ["thank you so much"] * 10 + ["the rota is late again"] * 10
+    >>> units = wb.make_units([{"unit_id": f"u{i}", "thread_id": "t", "author": "A", "text": t}
+    ...                        for i, t in enumerate(texts)])
+    >>> gold = pd.DataFrame({"unit_id": units["unit_id"], "code": ["thanks"] * 10 + [None] * 10})
+    >>> model = wb.assist.train(units, on="gold", codings=gold, codebook=cb)
+    >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "p.db"))
+    >>> project.add_units(units), project.add_codebook(cb)
+    (20, 1)
+    >>> name = wb.assist.apply(project, model)
+    >>> name == model.name, project.codings(coder=name)["unit_id"].nunique()
+    (True, 10)
+    >>> wb.assist.runs(project)[["kind", "n_units", "n_coded", "n_no_code"]].values.tolist()
+    [['classifier', 20, 10, 10]]
+    >>> project.close()
     """
     if round is ALL_ROUNDS:
         raise ValueError("apply records codings in one round (its name) or outside rounds (round=None)")

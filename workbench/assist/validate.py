@@ -361,6 +361,20 @@ def stability(
     pandas.DataFrame
         The columns of :attr:`Validation.table`, ``kind`` = ``stability``; pass it to
         :func:`validate` as ``stability=``.
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd, workbench as wb
+    >>> cb = wb.Codebook.from_dict({"name": "demo", "codes": [
+    ...     {"name": "thanks", "label": "Thanks", "definition": "Thanks the writer."}]})
+    >>> texts = ["thank you so much"] * 10 + ["the rota is late again"] * 10
+    >>> units = wb.make_units([{"unit_id": f"u{i}", "thread_id": "t", "author": "A", "text": t}
+    ...                        for i, t in enumerate(texts)])
+    >>> gold = pd.DataFrame({"unit_id": units["unit_id"], "code": ["thanks"] * 10 + [None] * 10})
+    >>> model = wb.assist.train(units, on="gold", codings=gold, codebook=cb)
+    >>> table = wb.assist.stability(model, units, n_boot=0)
+    >>> table.loc[table["code"] == "(overall)", ["comparison", "value"]].values.tolist()
+    [['same prompt, run 1 vs run 2', 1.0]]
     """
     if not isinstance(runs, int) or runs < 2:
         raise ValueError(f"runs must be an integer of at least 2; got {runs!r}")
