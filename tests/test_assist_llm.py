@@ -188,6 +188,20 @@ def test_the_request_is_openai_chat_completions_with_the_codebook(server):
     assert coder.paraphrased().name != coder.name
 
 
+def test_the_context_is_the_opening_post_and_the_nearest_replies(server):
+    rows = [{"unit_id": "d:0", "thread_id": "d", "author": "A", "text": "opening post"}]
+    rows += [{"unit_id": f"d:{i}", "thread_id": "d", "parent_id": f"d:{i - 1}", "author": "B", "text": f"reply number {i}"}
+             for i in range(1, 6)]
+    _coder(server, context=2).code(wb.make_units(rows, source="test"), ["d:5"], raw=True)
+    user = server.requests[-1]["body"]["messages"][1]["content"]
+    assert "opening post" in user and "reply number 4" in user and "reply number 5" in user
+    assert "[… 3 replies between these left out]" in user
+    assert not any(f"reply number {i}" in user for i in (1, 2, 3))
+    assert user.index("opening post") < user.index("left out") < user.index("reply number 4") < user.index("POST TO CODE")
+    _coder(server, context=0).code(wb.make_units(rows, source="test"), ["d:5"], raw=True)
+    assert "CONTEXT" not in server.requests[-1]["body"]["messages"][1]["content"]
+
+
 def test_the_prompt_carries_the_parent_chain_of_codes():
     cb = wb.Codebook.from_dict({"name": "tree", "codes": [
         {"name": "care", "label": "About care", "definition": "A category.", "codable": False},

@@ -168,9 +168,9 @@ class Prompt:
         if context:
             parts = ["CONTEXT (the posts it replies to, oldest first; do not code these):"]
             for i, c in enumerate(context, 1):
-                if i == 2 and left_out:
-                    parts.append(f"[… {left_out} earlier repl{'y' if left_out == 1 else 'ies'} left out]")
                 parts.append(f"[{i}]\n<<<\n{_defuse(c, max_chars // 2)}\n>>>")
+                if i == 1 and left_out:
+                    parts.append(f"[… {left_out} repl{'y' if left_out == 1 else 'ies'} between these left out]")
             ctx = "\n".join(parts) + "\n\n"
         who = f" (written by a {role})" if role else ""
         return self.user_template.format(context=ctx, role=who, text=_defuse(text, max_chars))
