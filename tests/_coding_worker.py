@@ -10,6 +10,7 @@ import sys
 
 import workbench as wb
 
+
 def main() -> None:
     url, coder, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     tag = sys.argv[4] if len(sys.argv) > 4 else coder

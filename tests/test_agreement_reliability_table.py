@@ -214,3 +214,89 @@ def test_with_a_real_project(project, demo_units, demo_codebook):
     # hand: gratitude on the 4 pairable units (alice, bob): (0,0) (0,1) (1,1) (0,0) -> o00=4, o01=o10=1,
     # o11=2; n=8, n0=5, n1=3: alpha = 1 - 7 * 2 / (2 * 5 * 3) = 0.5333...
     assert r["value"] == pytest.approx(1 - 7 * 2 / 30)
+
+
+# --- per group of units (per thread) ---------------------------------------------------------------
+THREAD = {"u1": "t1", "u2": "t1", "u3": "t1", "u4": "t2", "u5": "t2", "u6": "t3", "u7": "t3", "u8": "t3"}
+
+
+def threaded(coded=CODED) -> pd.DataFrame:
+    df = codings_frame(coded)
+    df["thread_id"] = df["unit_id"].map(THREAD)
+    return df
+
+
+def test_per_thread_rows_sum_to_the_units_coded():
+    by = ag.reliability_table(threaded(), by="thread_id", measures=("alpha", "fleiss_kappa"), ci=False)
+    whole = ag.reliability_table(threaded(), measures=("alpha", "fleiss_kappa"), ci=False)
+    assert list(by.columns) == ["thread_id", *ag.REPORT_COLUMNS]
+    assert list(pd.unique(by["thread_id"])) == ["t1", "t2", "t3"]
+    # every thread reports the same rows: overall first, then every code of the whole codings
+    for _, part in by.groupby("thread_id"):
+        assert list(part["code"]) == list(whole["code"])
+    for (code, measure), part in by.groupby(["code", "measure"]):
+        total = whole[(whole["code"] == code) & (whole["measure"] == measure)].iloc[0]
+        assert part["n_units"].sum() == total["n_units"] == 8
+        assert part["n_pairable"].sum() == total["n_pairable"]
+    assert dict(zip(by.loc[by["code"] == "(overall)", "thread_id"], by.loc[by["code"] == "(overall)", "n_units"])) == {
+        "t1": 3, "t2": 2, "t3": 3
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("thread", ["t1", "t2", "t3"])
+def test_a_thread_row_is_the_report_on_that_threads_units(thread):
+    by = ag.reliability_table(threaded(), by="thread_id", exclusive_groups={"stance": STANCE}, ci=False)
+    units = [u for u, t in THREAD.items() if t == thread]
+    alone = ag.reliability_table(threaded(), units=units, codes=CODES, exclusive_groups={"stance": STANCE}, ci=False)
+    mine = by[by["thread_id"] == thread].drop(columns="thread_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone)
+    # and by hand for gratitude in t3: u6 ann only (0); u7 ben 0, cat 0; u8 all three 1:
+    # o00 = 2, o11 = 6, n = 8 -> perfect agreement
+    if thread == "t3":
+        assert row(mine, "gratitude")["value"] == pytest.approx(1.0)
+
+
+def test_per_thread_intervals_are_seeded_per_group_and_row():
+    df = threaded()
+    one = ag.reliability_table(df, by="thread_id", codes=["gratitude", "defensive"], n_boot=300, seed=3)
+    two = ag.reliability_table(df[df["thread_id"] != "t2"], by="thread_id", codes=["gratitude", "defensive"], n_boot=300, seed=3)
+    keep = one[one["thread_id"] != "t2"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(keep, two)
+    gw = ag.reliability_table(df, by="thread_id", measures=("fleiss_kappa",), ci_method="gwet", codes=["gratitude"])
+    assert gw[["ci_low", "ci_high"]].notna().any().any()
+
+
+def test_per_thread_input_checks():
+    with pytest.raises(ValueError, match=r"by='thread_id' is not a column of codings.*join the grouping"):
+        ag.reliability_table(codings_frame(), by="thread_id")
+    df = threaded()
+    df.loc[df["unit_id"] == "u2", "thread_id"] = None
+    with pytest.raises(ValueError, match=r"unit 'u2' has no thread_id"):
+        ag.reliability_table(df, by="thread_id", ci=False)
+    df = threaded()
+    df.loc[(df["unit_id"] == "u1") & (df["coder"] == "cat"), "thread_id"] = "t9"
+    with pytest.raises(ValueError, match=r"unit 'u1' has more than one thread_id \(t1, t9\)"):
+        ag.reliability_table(df, by="thread_id", ci=False)
+    with pytest.raises(ValueError, match="clash"):
+        ag.reliability_table(threaded().assign(value=1), by="value", ci=False)
+    empty = ag.reliability_table(threaded().iloc[:0], by="thread_id", ci=False)
+    assert list(empty.columns) == ["thread_id", *ag.REPORT_COLUMNS] and empty.empty
+
+
+def test_per_thread_with_a_real_project(project, demo_units, demo_codebook):
+    """The shape Project.agreement(by="thread") will have: thread_id joined onto project.codings()."""
+    project.add_units(demo_units)
+    project.add_codebook(demo_codebook)
+    for name in ("alice", "bob"):
+        project.add_coder(name)
+    plan = {"t1:1": ["defensive"], "t1:2": ["validating"], "t2:1": ["defensive"], "t2:2": ["validating"]}
+    for unit_id, codes in plan.items():
+        project.code(unit_id, codes, coder="alice")
+        project.code(unit_id, codes if unit_id.startswith("t1") else ["gratitude"], coder="bob")
+    units = project.units()
+    codings = project.codings().merge(units[["unit_id", "thread_id"]], on="unit_id", how="left")
+    t = ag.reliability_table(codings, by="thread_id", ci=False)
+    overall = t[t["code"] == "(overall)"].set_index("thread_id")
+    assert overall["n_units"].sum() == project.codings()["unit_id"].nunique() == 4
+    assert overall.loc["t1", "value"] == pytest.approx(1.0)  # alice and bob agree on every unit of t1
+    assert overall.loc["t2", "value"] < 0.5

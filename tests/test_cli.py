@@ -242,7 +242,7 @@ def test_codebook_export_file(tmp_path, capsys, suffix, needle):
 def test_codebook_export_round_trips_through_qdc(tmp_path, capsys):
     target = tmp_path / "book.qdc"
     assert run(capsys, "codebook", "export", str(CODEBOOK), "-o", str(target))[0] == 0
-    again = wb.Codebook.from_qdc(target)
+    again = wb.interchange.read_qdc(target)
     assert again.names == wb.Codebook.from_yaml(CODEBOOK).names
 
 

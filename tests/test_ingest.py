@@ -8,7 +8,6 @@ import warnings
 
 import pandas as pd
 import pytest
-
 from workbench.corpus import STATUSES, UNIT_COLUMNS, validate_units
 from workbench.errors import IngestError
 from workbench.ingest import FORMATS, IngestWarning, load_threads, sniff_format
@@ -28,22 +27,24 @@ def by_id(units):
 CSV_MAP = {"id": "Comment ID", "parent": "Reply To", "author": "Name", "text": "Comment", "time": "Date",
            "thread": "Page", "status": "Status"}
 
-# fixture -> (format, options, placeholder statuses that stand for a deleted item)
+# fixture -> (format, options, placeholder statuses that stand for a deleted item, platform)
 FIXTURES = {
-    "wordpress_text.txt": ("wordpress-text", {}, {"deleted"}),
-    "wxr.xml": ("wxr", {}, {"trash"}),
-    "x_api.json": ("x-api", {}, {"deleted"}),
-    "x_archive/tweets.js": ("x-archive", {}, {"deleted"}),
-    "reddit.json": ("reddit", {}, {"deleted", "removed"}),
-    "pushshift.ndjson": ("pushshift", {}, {"deleted", "removed"}),
-    "mastodon.json": ("mastodon", {}, set()),  # Mastodon drops deleted statuses: their replies are orphans
-    "disqus.xml": ("disqus", {}, {"deleted"}),
-    "bluesky.json": ("bluesky", {}, {"deleted"}),
-    "comments.csv": ("csv", {"columns": CSV_MAP}, {"deleted"}),
-    "comments.tsv": ("tsv", {}, {"deleted"}),
-    "comments.jsonl": ("jsonl", {}, {"deleted"}),
-    "comments.xlsx": ("xlsx", {}, {"deleted"}),
-    "comments.parquet": ("parquet", {}, {"deleted"}),
+    "wordpress_text.txt": ("wordpress-text", {}, {"deleted"}, "wordpress"),
+    "wxr.xml": ("wxr", {}, {"trash"}, "wordpress"),
+    "x_api.json": ("x-api", {}, {"deleted"}, "x"),
+    "x_archive/tweets.js": ("x-archive", {}, {"deleted"}, "x"),
+    "reddit.json": ("reddit", {}, {"deleted", "removed"}, "reddit"),
+    "pushshift.ndjson": ("pushshift", {}, {"deleted", "removed"}, "reddit"),
+    "mastodon.json": ("mastodon", {}, set(), "mastodon"),  # Mastodon drops deleted statuses: replies are orphans
+    "disqus.xml": ("disqus", {}, {"deleted"}, "disqus"),
+    "bluesky.json": ("bluesky", {}, {"deleted"}, "bluesky"),
+    "zeeschuimer_x.ndjson": ("4cat", {}, {"missing"}, "x"),
+    "fourcat_reddit.ndjson": ("4cat", {}, {"deleted", "removed"}, "reddit"),
+    "comments.csv": ("csv", {"columns": CSV_MAP}, {"deleted"}, None),
+    "comments.tsv": ("tsv", {}, {"deleted"}, None),
+    "comments.jsonl": ("jsonl", {}, {"deleted"}, None),
+    "comments.xlsx": ("xlsx", {}, {"deleted"}, None),
+    "comments.parquet": ("parquet", {}, {"deleted"}, None),
 }
 EMOJI = re.compile("[\U0001F300-\U0001FAFF]")
 
@@ -55,7 +56,7 @@ def ingest_dir(fixtures):
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_fixture_is_a_valid_units_table_with_the_required_cases(ingest_dir, name):
-    fmt, options, deleted = FIXTURES[name]
+    fmt, options, deleted, platform = FIXTURES[name]
     path = ingest_dir / name
     assert sniff_format(path) == fmt
     units = load(path, **options)
@@ -82,13 +83,20 @@ def test_fixture_is_a_valid_units_table_with_the_required_cases(ingest_dir, name
     assert not units["text"].str.contains("&amp;amp;").any()
     src = units.attrs["source"]
     assert src == {"file_name": path.name, "format": fmt,
-                   "checksum": hashlib.sha256(path.read_bytes()).hexdigest()}
+                   "checksum": hashlib.sha256(path.read_bytes()).hexdigest(),
+                   "platform": platform, "structure": "native"}
     assert isinstance(units.attrs["report"], list)
+    # every orphan is reported, with its record
+    orphans = set(units.loc[units["status"] == "orphan", "unit_id"])
+    reported = {r["record"] for r in units.attrs["report"] if r["kind"] == "orphan"}
+    assert orphans <= reported
+    assert units.attrs["counts"]["orphan"] >= len(orphans)
 
 
 def test_formats_cover_every_reader():
-    assert {"wordpress-text", "wxr", "x-api", "x-archive", "x-unrolled", "reddit", "pushshift", "mastodon",
-            "disqus", "bluesky", "essay", "csv", "tsv", "jsonl", "xlsx", "parquet"} == set(FORMATS)
+    assert {"html", "wordpress-text", "x-unrolled", "reddit-text", "forum-text", "dreamwidth-text", "blogger-text",
+            "wxr", "x-api", "x-archive", "reddit", "pushshift", "mastodon", "disqus", "bluesky", "4cat", "essay",
+            "csv", "tsv", "jsonl", "xlsx", "parquet"} == set(FORMATS)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -225,7 +233,7 @@ def test_x_unrolled_variants(ingest_dir):
     assert numbered["status"].tolist() == ["ok", "ok", "missing", "ok", "ok"]
     assert numbered["unit_id"].str.endswith(":3").tolist()[2]
     assert (numbered["author"] == "ward_nurse").all()
-    assert numbered.iloc[0]["text"].startswith("Staff are tired &amp; stretched")  # shown text, not unescaped
+    assert numbered.iloc[0]["text"].startswith("Staff are tired & stretched")  # entities left in: unescaped once
     assert not numbered["text"].str.contains("Missing some Tweet|• • •").any()
     assert any("missing from the numbering" in r["message"] for r in numbered.attrs["report"])
     trailing = load(ingest_dir / "x_unrolled_trailing.txt")
@@ -306,6 +314,36 @@ def test_bluesky_text_is_never_unescaped(ingest_dir):
     assert units.loc["bsky:at://did:plc:sam/app.bsky.feed.post/3k2a", "status"] == "orphan"
     assert set(units["thread_id"]) == {"bsky:at://did:plc:sam/app.bsky.feed.post/3k2a"}
     assert units.loc["bsky:at://did:plc:jo/app.bsky.feed.post/3k2d", "depth"] == 4
+
+
+def test_zeeschuimer_x_items_modern_and_legacy_shapes(ingest_dir):
+    units = load(ingest_dir / "zeeschuimer_x.ndjson")
+    u = by_id(units)
+    assert u.loc["x:1765000000000000002", "author"] == "nurse_ann"  # the newer user shape (core.screen_name)
+    assert u.loc["x:1765000000000000004", "author"] == "carer_jo"  # the older "adaptive" shape
+    assert u.loc["x:1765000000000000004", "depth"] == 3
+    assert u.loc["x:1765000000000000004", "text"] == "@peer_sam @nurse_ann Listening > defending 💙"  # unescaped once
+    assert u.loc["x:1765000000000000001", "posted_at"] == pd.Timestamp("2024-03-06 09:00", tz="UTC")
+    assert u.loc["x:1765000000000000006", "text"].startswith("@nurse_ann A long reply, shown in full")  # note_tweet
+    assert u.loc["x:1765000000000000099", "status"] == "missing"  # the conversation's first post, not collected
+    assert u.loc["x:1765000000000000007", "status"] == "orphan"
+    report = units.attrs["report"]
+    assert {(r["line"], r["kind"]) for r in report if r["skipped"]} == {(5, "missing"), (8, "record"), (9, "record")}
+    flat = units.astype(str).to_csv()
+    assert "Mozilla" not in flat and "graphql" not in flat  # collection details are not read
+
+
+def test_fourcat_reddit_items(ingest_dir):
+    units = load(ingest_dir / "fourcat_reddit.ndjson")
+    u = by_id(units)
+    assert u.loc["reddit:t3_1c0abc", "title"] == "18 months for talking therapy"
+    assert u.loc["reddit:t3_1c0abc", "text"] == "Our GP said the wait is 18 months & to call 111 if it gets worse 😞"
+    assert u.loc["reddit:t1_k1c", "depth"] == 3
+    assert u.loc["reddit:t1_k1c", "posted_at"] == pd.Timestamp("2024-04-01 20:30", tz="UTC")  # a string timestamp
+    assert u.loc["reddit:t1_k1d", "status"] == "deleted" and u.loc["reddit:t1_k1d", "author"] == ""
+    assert u.loc["reddit:t1_k1e", "status"] == "removed"
+    assert u.loc["reddit:t1_k1f", "status"] == "orphan"
+    assert [r["line"] for r in units.attrs["report"] if r["kind"] == "orphan"] == [7]
 
 
 def test_essay_html(ingest_dir):

@@ -6,7 +6,6 @@ import json
 import warnings
 
 import pytest
-
 from workbench.errors import IngestError
 from workbench.ingest import IngestWarning, load_threads
 
@@ -124,7 +123,7 @@ def test_mixed_encodings_utf8_bom_and_cp1252(tmp_path):
         units = load_threads(legacy)
     assert units.iloc[0]["text"] == "café – “quoted”"
     mixed = tmp_path / "mixed.txt"
-    mixed.write_bytes("Title\n\nUTF-8 line: naïve 😀\n".encode("utf-8") + "cp1252 line: café\n".encode("cp1252"))
+    mixed.write_bytes("Title\n\nUTF-8 line: naïve 😀\n".encode() + "cp1252 line: café\n".encode("cp1252"))
     with pytest.warns(IngestWarning, match=r"1 line\(s\) \(4\)"):
         units = load_threads(mixed, format="essay")
     assert units.iloc[0]["text"] == "UTF-8 line: naïve 😀\ncp1252 line: café"

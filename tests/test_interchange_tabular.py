@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import os
-import re
 import stat
 
 import pandas as pd
 import pytest
-from openpyxl import load_workbook
-
 import workbench as wb
+from openpyxl import load_workbook
 from workbench.interchange.tabular import codings_table, export_codings, export_units, units_table
 from workbench.privacy import PrivacyError, PseudonymKey, export_view
 
-FIX = os.path.join(os.path.dirname(__file__), "fixtures", "privacy")
-_spec = importlib.util.spec_from_file_location("privacy_seed_parser", os.path.join(FIX, "seed_parser.py"))
-seeds = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(seeds)
-
-
-def _present(name: str, text: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE) is not None
+from _privacy import present as _present
+from _privacy import seeds
 
 
 @pytest.fixture

@@ -1,263 +1,236 @@
-"""The Project store on SQLite and on a real PostgreSQL server (``any_project`` runs both)."""
+"""Project, the facade over the store's parts (workbench/project.py): delegation, the round
+handle, one meaning of the round sentinels everywhere, and workbench errors only."""
 
 from __future__ import annotations
+
+import inspect
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 import workbench as wb
-from workbench.storage import tables as T
+from workbench import ALL_ROUNDS, NO_ROUND
+from workbench.project import Project, Round
+from workbench.storage.codings import Codings
+from workbench.storage.units import Units
 
 
 @pytest.fixture
 def coded(any_project, demo_units, demo_codebook):
-    any_project.add_units(demo_units)
-    any_project.add_codebook(demo_codebook, note="first")
-    any_project.add_coder("alice")
-    any_project.add_coder("bob")
-    return any_project
+    """Codings in a round 'r', in a round 'other' and outside any round, memos and a flag in each."""
+    p = any_project
+    p.add_units(demo_units)
+    p.add_codebook(demo_codebook, note="first")
+    for c in ("alice", "bob"):
+        p.add_coder(c)
+    p.new_round("r", coders=["alice", "bob"], units=["t1:1", "t1:2", "t2:1"])
+    p.new_round("other", coders=["alice"], units=["t1:1"])
+    p.code("t1:1", "defensive", coder="alice", round="r")
+    p.code("t1:1", "validating", coder="bob", round="r")
+    p.code("t1:2", "gratitude", coder="alice", round="r")
+    p.code("t1:2", "gratitude", coder="bob", round="r")
+    p.code("t1:1", "systemic-deflection", coder="alice", round="other")
+    p.code("t2:1", "gratitude", coder="alice")
+    p.code("t2:1", "gratitude", coder="bob")
+    p.memo("t1:1", "in r", coder="alice", round="r")
+    p.memo("t1:1", "outside", coder="alice")
+    p.flag("t1:2", coder="bob", round="r")
+    p.flag("t2:1", coder="bob")
+    return p
 
 
-def test_add_units_is_idempotent_and_round_trips(any_project, demo_units):
-    assert any_project.add_units(demo_units) == len(demo_units)
-    assert any_project.add_units(demo_units) == 0
-    stored = any_project.units()
-    assert list(stored["unit_id"]) == list(demo_units["unit_id"])
-    assert stored.set_index("unit_id").loc["t2:2", "status"] == "orphan"
-    assert stored.set_index("unit_id").loc["t1:4", "depth"] == 2
-    # deleted units are placeholders: stored, not offered for coding
-    assert not stored.set_index("unit_id").loc["t1:3", "codable"]
-    assert any_project.n_units(codable=True) == len(demo_units) - 1
+# --- the facade -------------------------------------------------------------------------------
+def test_project_is_a_plain_facade_over_the_parts():
+    assert Project.__bases__ == (object,)
+    # a delegated method is the part's method: same signature, same documentation
+    assert Project.add_units.__wrapped__ is Units.add_units
+    assert inspect.signature(Project.codings) == inspect.signature(Codings.codings)
+    assert inspect.getdoc(Project.code) == inspect.getdoc(Codings.code)
+    assert Project.code.__qualname__ == "Project.code"
+    public = [n for n, m in inspect.getmembers(Project) if not n.startswith("_") and callable(m)]
+    assert {"add_units", "code", "codings", "new_round", "round", "agreement", "rename_code", "gold"} <= set(public)
 
 
-def test_add_units_with_new_replies_to_stored_units(any_project, demo_units):
-    any_project.add_units(demo_units)
-    more = wb.make_units(
-        [{"unit_id": "t1:9", "thread_id": "t1", "parent_id": "t1:2", "text": "later reply", "depth": 3, "position": 9}]
-    )
-    # the parent is not in this table: validation accepts it because it is stored
-    more.loc[0, "status"] = "ok"
-    assert any_project.add_units(more) == 1
-    assert any_project.context("t1:9")[0]["unit_id"] == "t1:0"
-    assert [u["unit_id"] for u in any_project.context("t1:9")] == ["t1:0", "t1:1", "t1:2", "t1:9"]
+def test_bound_facade_methods_call_the_project_s_own_parts(project, demo_units):
+    other = wb.open_project(project.url + ".other.db")
+    try:
+        assert project.add_units(demo_units) == len(demo_units)
+        assert other.n_units() == 0 and project.n_units() == len(demo_units)
+        assert "units" in inspect.signature(project.add_units).parameters
+        assert "self" not in inspect.signature(project.add_units).parameters
+    finally:
+        other.close()
+
+
+def test_repr_never_shows_a_password(project):
+    assert repr(project) == f"<Project {project.url}>"
+    remote = Project(project.engine, url="postgresql://ann:s3cret@db.example.org/coding")
+    assert repr(remote) == "<Project postgresql://ann:***@db.example.org/coding>"
+    assert "s3cret" not in repr(remote)
+
+
+def test_context_manager_closes(tmp_path):
+    with wb.open_project(tmp_path / "p.db") as p:
+        p.add_coder("ann")
+    with wb.open_project(tmp_path / "p.db") as p:
+        assert list(p.coders()["name"]) == ["ann"]
+
+
+def test_sentinels_are_exported():
+    assert wb.ALL_ROUNDS is ALL_ROUNDS and wb.NO_ROUND is NO_ROUND
+    assert {"ALL_ROUNDS", "NO_ROUND"} <= set(wb.__all__)
+
+
+# --- one meaning of round= everywhere -----------------------------------------------------------
+def _units(df: pd.DataFrame) -> list[tuple]:
+    return sorted((u, c, None if pd.isna(r) else r) for u, c, r in df[["unit_id", "coder", "round"]].itertuples(index=False))
+
+
+def test_reads_default_to_every_round_and_none_means_outside_any_round(coded):
+    everything = coded.codings()
+    assert len(everything) == 7
+    assert _units(coded.codings(round=ALL_ROUNDS)) == _units(everything)
+    outside = [("t2:1", "alice", None), ("t2:1", "bob", None)]
+    assert _units(coded.codings(round=NO_ROUND)) == _units(coded.codings(round=None)) == outside
+    assert set(coded.codings(round="r")["round"]) == {"r"} and len(coded.codings(round="r")) == 4
+    rid = coded.round_info("other")["round_id"]
+    assert _units(coded.codings(round=rid)) == [("t1:1", "alice", "other")]
+    # the log reads the same way
+    assert len(coded.history()) == len(coded.history(round=ALL_ROUNDS)) == 7
+    assert _units(coded.history(round=None)) == outside
+    assert len(coded.history(round="r")) == 4
+    # memos and flags
+    assert len(coded.memos()) == 4
+    assert coded.memos(round=None)["text"].tolist() == ["outside", ""]
+    assert coded.memos(round=NO_ROUND, kind="memo")["text"].tolist() == ["outside"]
+    assert coded.memos(round="r", kind="memo")["text"].tolist() == ["in r"]
+    assert coded.flagged() == ["t1:2", "t2:1"]
+    assert coded.flagged(round=None) == coded.flagged(round=NO_ROUND) == ["t2:1"]
+    assert coded.flagged(round="r") == ["t1:2"]
+
+
+def test_agreement_reads_round_selections_like_every_other_read(coded):
+    def units(**kw):
+        return int(coded.agreement(ci=False, **kw).set_index("code").loc["(overall)", "n_units"])
+
+    assert units() == units(round=ALL_ROUNDS) == 3  # t1:1, t1:2, t2:1 (other: one coder only)
+    assert units(round=None) == units(round=NO_ROUND) == 1  # only t2:1 is coded outside rounds
+    assert units(round="r") == 2
+    outside = coded.agreement(round=None, ci=False).set_index("code").loc["(overall)", "value"]
+    assert outside == pytest.approx(1.0) or pd.isna(outside)
 
 
 @pytest.mark.parametrize(
-    "breakage, expected",
+    "call",
     [
-        (lambda df: df.drop(columns=["thread_id"]), "missing column(s) ['thread_id']"),
-        (lambda df: pd.concat([df, df.iloc[[1]]]), "duplicate unit_id ['t1:1']"),
-        (lambda df: df.assign(parent_id=df["parent_id"].where(df["unit_id"] != "t1:2", "ghost")), "unit 't1:2' replies to 'ghost'"),
-        (lambda df: df.assign(parent_id=df["parent_id"].where(df["unit_id"] != "t1:1", "t1:2")), "reply cycle among units"),
-        (lambda df: df.assign(status=df["status"].where(df["unit_id"] != "t1:1", "hidden")), "unknown status ['hidden']"),
+        lambda p: p.codings(round=...),
+        lambda p: p.history(round=...),
+        lambda p: p.memos(round=...),
+        lambda p: p.flagged(round=...),
+        lambda p: p.agreement(round=...),
+        lambda p: p.recode_queue(round=...),
+        lambda p: p.decisions(...),
+        lambda p: p.gold(...),
     ],
 )
-def test_add_units_rejects_invalid_tables_and_writes_nothing(project, demo_units, breakage, expected):
-    with pytest.raises(wb.UnitsError) as err:
-        project.add_units(breakage(demo_units.copy()))
-    assert expected in str(err.value)
-    assert project.n_units() == 0
-
-
-def test_reimport_of_same_source_is_a_no_op(project, demo_units):
-    demo_units.attrs["source"] = {"file_name": "demo.json", "format": "demo", "checksum": "abc123"}
-    assert project.add_units(demo_units) == len(demo_units)
-    assert project.add_units(demo_units) == 0
-    sources = project.sources()
-    assert list(sources["file_name"]) == ["demo.json"]
-    assert int(sources["n_units"].iloc[0]) == len(demo_units)
-
-
-def test_code_uncode_codings_and_history(coded):
-    coded.code("t1:1", ["defensive"], coder="alice", memo="not all of us")
-    coded.code("t1:1", ["gratitude"], coder="bob")
-    coded.code("t2:1", ["systemic-deflection", "gratitude"], coder="alice")
-    coded.uncode("t2:1", "gratitude", coder="alice")
-    now = coded.codings()
-    assert sorted(map(tuple, now[["unit_id", "coder", "code"]].to_numpy())) == [
-        ("t1:1", "alice", "defensive"),
-        ("t1:1", "bob", "gratitude"),
-        ("t2:1", "alice", "systemic-deflection"),
-    ]
-    assert set(now["codebook_version"]) == {1}
-    hist = coded.history()
-    assert list(hist["action"]) == ["apply", "apply", "apply", "apply", "remove"]
-    assert hist.loc[0, "memo"] == "not all of us"
-    assert hist["at"].dt.tz is not None
-    assert list(coded.codings(coder="bob")["code"]) == ["gratitude"]
-
-
-def test_exclusive_group_replaces_the_other_code(coded):
-    coded.code("t1:1", "defensive", coder="alice")
-    coded.code("t1:1", "validating", coder="alice")
-    assert list(coded.codings()["code"]) == ["validating"]
-    hist = coded.history()
-    assert list(zip(hist["code"], hist["action"])) == [
-        ("defensive", "apply"),
-        ("defensive", "remove"),
-        ("validating", "apply"),
-    ]
-    with pytest.raises(ValueError, match="exclusive group 'stance'"):
-        coded.code("t1:2", ["defensive", "validating"], coder="alice")
-
-
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (lambda p: p.code("nope", "defensive", coder="alice"), wb.UnknownUnitError, "unit 'nope' is not in this project"),
-        (lambda p: p.code("t1:1", "rude", coder="alice"), wb.UnknownCodeError, "valid codes: ['validating'"),
-        (lambda p: p.code("t1:1", "defensive", coder="carol"), wb.UnknownCoderError, "project.add_coder('carol')"),
-        (lambda p: p.code("t1:1", "defensive", coder="alice", round="r9"), wb.UnknownRoundError, "round 'r9' does not exist"),
-        (lambda p: p.code("t1:1", "defensive", coder="alice", span=(5, 2)), ValueError, "0 <= start < end"),
-        (lambda p: p.code("t1:1", "defensive", coder="alice", span=(0, 999)), ValueError, "runs past the end"),
-    ],
-)
-def test_bad_coding_calls_raise_and_write_nothing(coded, call, error, message):
-    with pytest.raises(error) as err:
+def test_the_ellipsis_form_is_gone(coded, call):
+    with pytest.raises(TypeError, match=r"round=\.\.\. is not a round selection; pass round=workbench.ALL_ROUNDS"):
         call(coded)
-    assert message in str(err.value)
-    assert coded.history().empty
-    assert coded.codings().empty
 
 
-def test_coding_needs_a_codebook(any_project, demo_units):
-    any_project.add_units(demo_units)
-    any_project.add_coder("alice")
-    with pytest.raises(wb.WorkbenchError, match="no codebook"):
-        any_project.code("t1:1", "defensive", coder="alice")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: p.code("t1:1", "gratitude", coder="alice", round=ALL_ROUNDS),
+        lambda p: p.memo("t1:1", "x", coder="alice", round=ALL_ROUNDS),
+        lambda p: p.next_unit("alice", round=ALL_ROUNDS),
+        lambda p: p.queue("alice", round=...),
+        lambda p: p.unit_codes("t1:1", coder="alice", round=ALL_ROUNDS),
+    ],
+)
+def test_writes_and_queues_name_one_round_or_none(coded, call):
+    before = len(coded.history())
+    with pytest.raises(TypeError, match="NO_ROUND"):
+        call(coded)
+    assert len(coded.history()) == before
 
 
-def test_codebook_versions_are_immutable_and_recorded_on_events(coded, demo_codebook):
-    coded.code("t1:1", "defensive", coder="alice")
-    v2 = coded.add_codebook(demo_codebook.replace(title="second draft"), note="wording")
-    assert v2 == 2
-    coded.code("t1:2", "validating", coder="alice")
-    hist = coded.history()
-    assert list(hist["codebook_version"]) == [1, 2]
-    assert coded.codebook(1).title == ""
-    assert coded.codebook().title == "second draft"
-    assert list(coded.codebook_versions()["note"]) == ["first", "wording"]
+def test_writes_with_no_round_are_outside_any_round(coded):
+    coded.code("t1:4", "gratitude", coder="alice", round=NO_ROUND)
+    assert ("t1:4", "alice", None) in _units(coded.codings(round=None))
+    assert coded.unit_codes("t1:4", coder="alice", round=NO_ROUND) == ["gratitude"]
+    assert coded.queue("alice", round=NO_ROUND) == coded.queue("alice")
 
 
-def test_spans_are_kept_apart_from_whole_unit_codes(coded):
-    coded.code("t1:1", "gratitude", coder="alice", span=(0, 5))
-    coded.code("t1:1", "gratitude", coder="alice")
-    now = coded.codings().sort_values("span_start", na_position="first")
-    assert len(now) == 2
-    assert now["span_start"].isna().sum() == 1
-    coded.uncode("t1:1", "gratitude", coder="alice", span=(0, 5))
-    assert coded.codings()["span_start"].isna().all()
+def test_decisions_across_rounds_and_outside(coded):
+    coded.adjudicate("t1:1", ["defensive"], round="r", decided_by="sam")
+    assert coded.decisions()["unit_id"].tolist() == coded.decisions(ALL_ROUNDS)["unit_id"].tolist() == ["t1:1"]
+    assert coded.decisions(None).empty and coded.gold(NO_ROUND).empty  # every decision is made in a round
+    assert coded.gold("r")["code"].tolist() == ["defensive"]
 
 
-def test_next_unit_walks_the_queue_and_resumes(coded):
-    queue = coded.queue("alice")
-    assert "t1:3" not in queue  # the deleted placeholder is not offered
-    assert coded.next_unit("alice") == queue[0]
-    for unit in queue[:3]:
-        coded.code(unit, "gratitude", coder="alice")
-    assert coded.next_unit("alice") == queue[3]
-    # skipping ahead, then coming back
-    coded.code(queue[5], "gratitude", coder="alice")
-    assert coded.next_unit("alice", after=queue[4]) == queue[6]
-    assert coded.next_unit("alice") == queue[3]
-    coded.uncode(queue[1], "gratitude", coder="alice")
-    assert coded.next_unit("alice") == queue[1]
-    # bob's queue is independent
-    assert coded.next_unit("bob") == queue[0]
-    for unit in queue:
-        coded.code(unit, "gratitude", coder="bob")
-    assert coded.next_unit("bob") is None
-    assert coded.progress("bob") == {"coded": len(queue), "total": len(queue)}
-    # new units appear at the end of a finished queue
-    coded.add_units(wb.make_units([{"unit_id": "t3:0", "thread_id": "t3", "text": "new post"}]))
-    assert coded.next_unit("bob") == "t3:0"
+# --- the round handle ----------------------------------------------------------------------
+def test_round_handle(coded):
+    r = coded.round("r")
+    assert isinstance(r, Round) and (r.name, r.round_id) == ("r", coded.round_info("r")["round_id"])
+    assert repr(r).startswith("<Round 'r' of <Project ")
+    assert r.info == coded.round_info("r")
+    assert coded.round(r.round_id).name == "r"
+    assert r.units() == coded.round_units("r") and r.units("bob") == coded.round_units("r", coder="bob")
+    pd.testing.assert_frame_equal(r.codings(), coded.codings(round="r"))
+    pd.testing.assert_frame_equal(r.codings("alice"), coded.blind_codings("alice", "r"))
+    pd.testing.assert_frame_equal(r.disagreements(), coded.round_disagreements("r"))
+    assert r.disagreements()["unit_id"].tolist() == ["t1:1"]
+    pd.testing.assert_frame_equal(r.disagreements(long=True, anonymise=True),
+                                  coded.round_disagreements("r", long=True, anonymise=True))
+    pd.testing.assert_frame_equal(r.agreement(n_boot=20), coded.agreement("r", n_boot=20))
+    decision = r.adjudicate("t1:1", ["defensive"], decided_by="sam", reason="not all of us")
+    assert r.decisions()["adjudication_id"].tolist() == [decision]
+    assert r.disagreements()["adjudicated"].tolist() == [True]
+    r.close(actor="sam")
+    assert r.info["status"] == "closed"
+    with pytest.raises(wb.WorkbenchError, match="closed"):
+        coded.code("t2:1", "defensive", coder="alice", round="r")
+    r.reopen()
+    assert r.info["status"] == "open"
 
 
-def test_cursor_matches_a_full_scan_after_random_work(coded):
-    import random
-
-    rng = random.Random(7)
-    queue = coded.queue("alice")
-    for _ in range(40):
-        unit = rng.choice(queue)
-        if rng.random() < 0.7:
-            coded.code(unit, "gratitude", coder="alice")
-        else:
-            coded.uncode(unit, "gratitude", coder="alice")
-        coded_units = set(coded.codings(coder="alice")["unit_id"])
-        expected = next((u for u in queue if u not in coded_units), None)
-        assert coded.next_unit("alice") == expected
+def test_round_handle_of_an_unknown_round(coded):
+    with pytest.raises(wb.UnknownRoundError, match=r"round 'nope' does not exist; rounds: \['r', 'other'\]"):
+        coded.round("nope")
+    with pytest.raises(TypeError):
+        coded.round(None)
 
 
-def test_rebuild_state_equals_the_derived_state(coded):
-    coded.code("t1:1", "defensive", coder="alice")
-    coded.code("t1:1", "validating", coder="alice")
-    coded.code("t2:1", ["gratitude"], coder="bob")
-    coded.uncode("t2:1", ["gratitude"], coder="bob")
-    coded.code("t2:1", ["gratitude"], coder="bob", span=(0, 3))
-    before = coded.codings().drop(columns=["at"]).sort_values(["unit_id", "coder", "code"]).reset_index(drop=True)
-    coded.rebuild_state()
-    after = coded.codings().drop(columns=["at"]).sort_values(["unit_id", "coder", "code"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(before, after)
-
-
-def test_memos_and_flags(coded):
-    coded.memo("t1:1", "first thought", coder="alice")
-    coded.memo("t1:1", "second thought", coder="alice")
-    coded.flag("t1:2", coder="alice", note="discuss")
-    coded.flag("t2:1", coder="alice")
-    coded.flag("t2:1", coder="alice", on=False)
-    latest = coded.memos(kind="memo", latest=True)
-    assert list(latest["text"]) == ["second thought"]
-    assert coded.flagged("alice") == ["t1:2"]
-    assert len(coded.memos()) == 5  # append-only
-
-
-def test_history_is_append_only_at_the_database_level(coded):
-    coded.code("t1:1", "defensive", coder="alice")
-    coded.code("t1:1", "validating", coder="alice")
-    with coded.engine.connect() as conn:
-        n = conn.execute(sa.select(sa.func.count()).select_from(T.coding_events)).scalar()
-    assert n == 3
-    assert len(coded.audit_log()) >= 4  # units, codebook, two coders
-
-
-def test_settings_round_trip(any_project):
-    assert any_project.get_setting("privacy", "raw") == "raw"
-    any_project.set_setting("privacy", {"state": "pseudonymised"})
-    any_project.set_setting("privacy", {"state": "pseudonymised", "v": 2})
-    assert any_project.get_setting("privacy") == {"state": "pseudonymised", "v": 2}
-
-
-def test_sqlite_pragmas(project):
-    with project.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
-
-
-def test_store_error_when_the_database_refuses(project, demo_units, demo_codebook):
+# --- errors: workbench errors only -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("table", "call", "doing"),
+    [
+        ("units", lambda p: p.units(), "read units"),
+        ("units", lambda p: p.add_units(wb.make_units([{"unit_id": "n1", "thread_id": "n", "text": "x"}])), "look up stored units"),
+        ("coding_events", lambda p: p.codings(), "read the current codings"),
+        ("coding_events", lambda p: p.history(), "read the coding history"),
+        ("coding_events", lambda p: p.code("t1:1", "gratitude", coder="alice"), "record apply ['gratitude'] on unit 't1:1'"),
+        ("memos", lambda p: p.memos(), "read memos"),
+        ("memos", lambda p: p.flag("t1:1", coder="alice"), "record the flag on unit 't1:1'"),
+        ("queue_cursors", lambda p: p.next_unit("alice"), "find the next unit of coder 'alice'"),
+        ("rounds", lambda p: p.rounds(), "list the rounds"),
+        ("adjudications", lambda p: p.gold(), "read the adjudication decisions"),
+        ("codebook_versions", lambda p: p.codebook_versions(), "list the codebook versions"),
+        ("project_info", lambda p: p.get_setting("privacy"), "read the setting 'privacy'"),
+        ("audit_log", lambda p: p.add_coder("zed"), "add the coder 'zed'"),
+    ],
+)
+def test_driver_errors_surface_as_store_errors_naming_the_file(project, demo_units, demo_codebook, table, call, doing):
     project.add_units(demo_units)
     project.add_codebook(demo_codebook)
     project.add_coder("alice")
     with project.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON coding_events BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
-    with pytest.raises(wb.StoreError, match="disk says no"):
-        project.code("t1:1", "defensive", coder="alice")
-    assert project.codings().empty
-
-
-def test_unit_codes_is_the_current_state_of_one_unit(coded):
-    coded.code("t2:1", ["systemic-deflection", "gratitude"], coder="alice")
-    coded.code("t2:1", "gratitude", coder="alice", span=(0, 4))
-    coded.code("t2:1", "validating", coder="alice")  # replaces systemic-deflection (exclusive)
-    coded.code("t2:1", "defensive", coder="bob")
-    assert coded.unit_codes("t2:1", coder="alice") == ["gratitude", "validating"]
-    assert coded.unit_codes("t2:1", coder="bob") == ["defensive"]
-    assert coded.unit_codes("t1:1", coder="alice") == []
-    expected = set(coded.codings(coder="alice", unit_ids=["t2:1"])["code"])
-    assert set(coded.unit_codes("t2:1", coder="alice")) == expected
+        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO gone_{table}")
+    with pytest.raises(wb.StoreError) as err:
+        call(project)
+    message = str(err.value)
+    assert message.startswith(f"the project database {project.url} refused to {doing}")
+    assert f"no such table: {table}" in message
+    assert isinstance(err.value, wb.WorkbenchError) and not isinstance(err.value, sa.exc.SQLAlchemyError)

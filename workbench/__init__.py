@@ -2,7 +2,7 @@
 
 >>> import workbench as wb
 >>> sorted(wb.__all__)[:3]
-['Code', 'CodeGroup', 'Codebook']
+['ALL_ROUNDS', 'Code', 'CodeGroup']
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .ingest import FORMATS, IngestWarning, load_threads, sniff_format
 from .privacy import PrivacyError, PseudonymKey, pseudonymise, redact
 from .project import Project, open_project
 from .segment import segment
+from .sentinels import ALL_ROUNDS, NO_ROUND
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 __all__ = [
+    "ALL_ROUNDS",
     "Code",
     "CodeGroup",
     "Codebook",
@@ -53,6 +55,7 @@ __all__ = [
     "FORMATS",
     "IngestError",
     "IngestWarning",
+    "NO_ROUND",
     "NotFoundError",
     "PrivacyError",
     "Project",

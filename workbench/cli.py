@@ -5,8 +5,10 @@ Run ``workbench --help`` or ``workbench COMMAND --help``; ``python -m workbench`
 Commands
 --------
 ``workbench import PATH... [--format F] [--strict]``
-    Read thread files (format sniffed unless ``--format``) and add their units to the
-    project; prints the counts and every skipped or changed record.
+    Read thread files (saved pages, copied text, exports; format sniffed unless
+    ``--format``) and add their units to the project; prints per file how it was read
+    (platform and structure), the counts (units, new, rejected, orphans, empty texts,
+    duplicate ids, page chrome dropped) and every skipped or changed record.
 ``workbench codebook check FILE...``
     Validate codebook YAML files; problems are printed as ``FILE:LINE: code 'x', field
     'y': message``.
@@ -23,7 +25,11 @@ Commands
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
     exit 1 (and nothing written) when a cell fails or a name would leak.
 ``workbench app [--port N] [--round R] [--dry-run]``
-    Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project.
+    Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project, on this
+    machine only (127.0.0.1), behind a token.
+``workbench hub --supervisor NAME [--port N] [--ip ADDR] [--open-signup] [--dry-run]``
+    Start the team server: JupyterHub with log-in; coders get the coder app under their
+    log-in name, supervisors JupyterLab (see ``deploy/README.md``).
 
 Every command takes ``--project PATH_OR_URL`` (before or after the command name; default
 ``data/project.db``, or the ``WB_PROJECT`` environment variable when it is set).
@@ -32,7 +38,8 @@ Exit codes
 ----------
 ===  ==========================================================================
 0    success
-1    the work found problems: an invalid codebook, records rejected on import,
+1    the work found problems: an invalid codebook, records rejected on import, a text
+     imported with no thread structure recognised (read as one essay unit),
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
      a report that failed its checks (a failing cell, a name that would leak)
 2    usage error, bad input, missing file or project, a missing pseudonym key
@@ -97,6 +104,7 @@ COMMANDS: tuple[str, ...] = (
     "export",
     "report",
     "app",
+    "hub",
 )
 
 DEFAULT_PROJECT = "data/project.db"
@@ -188,14 +196,14 @@ def _existing_file(path: str, what: str) -> Path:
 
 # --- import -------------------------------------------------------------------------------
 def _where(r: dict[str, Any]) -> str:
-    parts = [str(r.get("file") or "")]
-    if r.get("line") is not None:
-        parts.append(f"line {r['line']}")
-    if r.get("record") is not None:
-        parts.append(f"record {r['record']}")
-    if r.get("field") is not None:
-        parts.append(f"field {r['field']!r}")
-    return ", ".join(p for p in parts if p)
+    from .errors import where
+
+    return where(path=r.get("file") or None, line=r.get("line"), record=r.get("record"), field=r.get("field"))
+
+
+#: What ``workbench import`` counts per file, in the words of its summary.
+_COUNTED = (("orphan", "orphan(s)"), ("empty", "empty text(s)"), ("duplicate", "duplicate id(s)"),
+            ("missing", "missing item(s) kept as placeholders"), ("chrome", "line(s) of page chrome dropped"))
 
 
 def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
@@ -206,7 +214,7 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError(f"unknown --format {args.format!r}; valid formats: {', '.join(sorted(FORMATS))}")
     paths = [_existing_file(p, "thread file") for p in args.paths]
     status = EXIT_OK
-    totals = {"read": 0, "new": 0, "rejected": 0}
+    totals = {"read": 0, "new": 0, "rejected": 0, "unstructured": 0, **{k: 0 for k, _ in _COUNTED}}
     with _open_project(args, create=True) as project:
         for path in paths:
             large = path.stat().st_size > 20_000_000
@@ -237,25 +245,50 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
             except StoreError as exc:
                 raise CommandError(f"{path}: {exc}", EXIT_STORE) from exc
             report = list(units.attrs.get("report") or [])
+            counts = dict(units.attrs.get("counts") or {})
+            source = units.attrs.get("source", {})
             rejected = [r for r in report if r.get("skipped")]
             notes = [r for r in report if not r.get("skipped")]
-            fmt = units.attrs.get("source", {}).get("format", args.format)
+            fmt = source.get("format", args.format)
             already = "" if new or not len(units) else " (already in the project)"
+            n_rejected = max(len(rejected), int(counts.get("skipped", 0)))
             out.print(f"{path.name} ({fmt}): {len(units)} units read, {new} new{already}, "
-                      f"{len(rejected)} record(s) rejected")
+                      f"{n_rejected} record(s) rejected")
+            structure = source.get("structure")
+            confidence = source.get("confidence")
+            if structure == "none":
+                out.print("  read as: one unit, no reply structure")
+            else:
+                out.print(f"  read as: {source.get('platform') or 'a site of no known platform'}; reply structure "
+                          f"{structure}" + (f" (confidence {confidence:.2f})" if confidence is not None else ""))
+            unplaced = [f"{counts[k]} {words}" for k, words in _COUNTED if counts.get(k)]
+            if unplaced:
+                out.print("  not placed or dropped: " + ", ".join(unplaced))
+            unstructured = structure == "none" and any(r.get("kind") == "structure" for r in report)
+            if unstructured:
+                out.print("  no thread structure recognised: the file was read as one essay unit. If it is a "
+                          "thread, pass --format (see --help) or save the page as HTML and import that")
+                totals["unstructured"] += 1
+                status = max(status, EXIT_PROBLEMS)
             for r in rejected:
                 out.print(f"  rejected: {_where(r)}: {r['message']}")
             for r in notes:
-                out.print(f"  note: {_where(r)}: {r['message']}")
+                if not (unstructured and r.get("kind") == "structure"):
+                    out.print(f"  note: {_where(r)}: {r['message']}")
             totals["read"] += len(units)
             totals["new"] += new
-            totals["rejected"] += len(rejected)
-            if rejected:
+            totals["rejected"] += n_rejected
+            for k, _ in _COUNTED:
+                totals[k] += counts.get(k, 0)
+            if n_rejected:
                 status = max(status, EXIT_PROBLEMS)
         n = project.n_units()
         n_threads = len(project.threads())
     if len(paths) > 1:
-        out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected")
+        extra = "".join(f", {totals[k]} {words}" for k, words in _COUNTED if totals[k])
+        if totals["unstructured"]:
+            extra += f", {totals['unstructured']} file(s) with no thread structure"
+        out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected{extra}")
     out.print(f"project {_project_url(args)}: {n} units in {n_threads} thread(s)")
     return status
 
@@ -288,7 +321,9 @@ def _load_codebook(path: Path):
     from .codebook import Codebook
 
     if path.suffix.lower() == ".qdc":
-        return Codebook.from_qdc(path)
+        from .interchange import read_qdc
+
+        return read_qdc(path)
     return Codebook.from_yaml(path)
 
 
@@ -410,6 +445,7 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
 def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
     from .agreement import MEASURES, OVERALL
     from .errors import NotFoundError
+    from .sentinels import ALL_ROUNDS
 
     measures = args.measure or ["alpha"]
     unknown = [m for m in measures if m not in MEASURES]
@@ -422,14 +458,14 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
         round_ = int(round_)
     with _open_project(args, create=False) as project:
         try:
-            codings = project.codings(round=... if round_ is None else round_)
+            codings = project.codings(round=ALL_ROUNDS if round_ is None else round_)
             if codings.empty:
                 where = "" if round_ is None else f" in round {round_!r}"
                 raise CommandError(f"there are no codings{where} yet; nothing to compare", EXIT_PROBLEMS)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # undefined coefficients say why in 'interpretation'
                 table = project.agreement(
-                    round=round_,
+                    round=ALL_ROUNDS if round_ is None else round_,
                     codes=args.code or None,
                     coders=args.coder or None,
                     measures=measures,
@@ -490,7 +526,9 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError("--units-only writes CSV or XLSX; a .qdpx project always holds units and codings")
     if args.raw and args.key is None:
         raise CommandError("--raw exports real names and needs the pseudonym key as proof: add --key KEYFILE")
-    round_: Any = ...
+    from .sentinels import ALL_ROUNDS
+
+    round_: Any = ALL_ROUNDS
     if args.round is not None:
         round_ = int(args.round) if args.round.isdigit() else args.round
     key = _load_key(args)
@@ -598,21 +636,31 @@ def _find_app(name: str | None) -> Path:
 
 
 def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
-    """The command line and the environment variables that start the coder app."""
+    """The command line and the environment variables that start the coder app.
+
+    Voilà listens on ``args.ip`` behind a token it makes (and prints in the app's address).
+    """
     notebook = _find_app(args.notebook)
     url = _project_url(args)
     env = {"WB_PROJECT": url if _is_url(url) else str(Path(url).expanduser().resolve())}
     if args.round:
         env["WB_ROUND"] = args.round
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}"]
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}", "--token"]
     if args.no_browser:
         cmd.append("--no-browser")
     return cmd, env
 
 
 def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
+    from .hub import is_loopback
+
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    if not is_loopback(args.ip):
+        raise CommandError(
+            f"workbench app will not listen on {args.ip}: its coders type their own name, so anyone who reached it "
+            "could code as anyone and see their codes. It serves this machine only (--ip 127.0.0.1). For coders "
+            "on other machines start the team server, where each coder logs in: workbench hub --help")
     cmd, env = app_command(args)
     line = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(cmd)
     if args.dry_run:
@@ -623,11 +671,41 @@ def _cmd_app(args: argparse.Namespace, out: _Out) -> int:
             import voila  # noqa: F401
         except ImportError as exc:
             raise CommandError("Voilà is not installed: pip install voila") from exc
-    out.note(f"starting the coder app: {line}\n(stop it with Ctrl-C)")
+    out.note(f"starting the coder app: {line}\n(open the address with its token that Voilà prints; stop it with Ctrl-C)")
     try:
         return subprocess.call(cmd, env={**os.environ, **env})
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+# --- hub ----------------------------------------------------------------------------------
+def _cmd_hub(args: argparse.Namespace, out: _Out) -> int:
+    from .hub import HubError, exec_hub, hub_command, is_loopback, jupyterhub_version, write_config
+    from .hub.command import settings_from_args
+
+    try:
+        version = jupyterhub_version()
+        settings = settings_from_args(args, project=_project_url(args), coder_app=_find_app(args.notebook))
+    except (HubError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    cmd, cwd = hub_command(settings)
+    if args.dry_run:
+        out.print(f"cd {shlex.quote(str(cwd))} && {shlex.join(cmd)}")
+        return EXIT_OK
+    if "://" not in settings.project:
+        out.note("workbench: note: a SQLite project suits a trial on one machine; a team needs PostgreSQL "
+                 "(--project postgresql://USER@HOST/DB)")
+    if not is_loopback(settings.ip) and not settings.ssl_cert:
+        out.note(f"workbench: warning: the hub listens on {settings.ip} over plain HTTP: passwords cross the network "
+                 "unencrypted unless a reverse proxy with HTTPS stands in front (or pass --ssl-key and --ssl-cert)")
+    write_config(settings)
+    url, who = settings.url, ", ".join(settings.supervisors)
+    out.note(f"starting the team server (JupyterHub {version}) at {url}\n"
+             f"supervisor ({who}): sign up first at {url}hub/signup, before anyone else can reach the hub; "
+             f"authorise sign-ups at {url}hub/authorize and put coders in the group 'coders' at {url}hub/admin\n"
+             "(stop it with Ctrl-C)")
+    exec_hub(cmd, cwd)  # JupyterHub takes over this process
+    return EXIT_OK  # pragma: no cover - not reached
 
 
 # --- the parser ---------------------------------------------------------------------------
@@ -768,14 +846,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="start the Voilà coder app for lay coders",
                        description="Start the coding panel as a Voilà app (notebooks/coder_app.ipynb) on the project: "
-                                   "coders see the panel, no code.")
+                                   "coders see the panel, no code. It serves this machine only, behind a token that Voilà "
+                                   "prints in the app's address; coders type their name. For a team, where each coder "
+                                   "logs in, use workbench hub.")
     p.add_argument("--port", type=int, default=8866, help="default: 8866")
-    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="address to listen on: this machine only (127.0.0.1, the default, or ::1); for coders on "
+                        "other machines use workbench hub")
     p.add_argument("--round", "-r", metavar="R", help="code in this round")
     p.add_argument("--notebook", metavar="PATH", help="another app notebook")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
     p.set_defaults(func=_cmd_app)
+
+    from .hub import command as hub_command_line
+
+    p = sub.add_parser("hub", parents=[common], formatter_class=fmt, epilog=_EPILOG, help=hub_command_line.HELP,
+                       description=hub_command_line.DESCRIPTION)
+    hub_command_line.add_arguments(p)
+    p.set_defaults(func=_cmd_hub)
     return parser
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["segment", "load_pipeline"]
@@ -76,7 +77,7 @@ def segment(
     n_process: int = 1,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Split units into sentence segments with character offsets into each unit's text.
+    r"""Split units into sentence segments with character offsets into each unit's text.
 
     Parameters
     ----------
@@ -100,7 +101,7 @@ def segment(
 
     Examples
     --------
-    >>> units = pd.DataFrame({"unit_id": ["u1"], "text": ["I was scared. Nobody explained why!\\n\\nThank you"]})
+    >>> units = pd.DataFrame({"unit_id": ["u1"], "text": ["I was scared. Nobody explained why!\n\nThank you"]})
     >>> seg = segment(units)
     >>> seg[["segment_id", "start", "end", "text"]].values.tolist()
     [['u1#1', 0, 13, 'I was scared.'], ['u1#2', 14, 35, 'Nobody explained why!'], ['u1#3', 37, 46, 'Thank you']]
@@ -117,35 +118,44 @@ def segment(
     from tqdm.auto import tqdm
 
     show = progress if progress is not None else len(texts) > 10_000
-    out_uid: list[str] = []
-    out_sid: list[str] = []
-    out_start: list[int] = []
-    out_end: list[int] = []
-    out_text: list[str] = []
+    seg_unit: list[int] = []
+    seg_start: list[int] = []
+    seg_end: list[int] = []
+    seg_text: list[str] = []
+    add_unit, add_start, add_end, add_text = seg_unit.append, seg_start.append, seg_end.append, seg_text.append
     docs = pipe.pipe(texts, batch_size=batch_size, n_process=n_process)
-    for uid, text, doc in zip(ids, texts, tqdm(docs, total=len(texts), desc="Segmenting", unit="unit",
-                                               disable=not show, leave=False)):
-        n = 0
+    for k, (text, doc) in enumerate(zip(texts, tqdm(docs, total=len(texts), desc="Segmenting", unit="unit",
+                                                     disable=not show, leave=False))):
         for sent in doc.sents:
-            start, end = sent.start_char, sent.end_char
-            piece = text[start:end]
+            a, b = sent.start_char, sent.end_char
+            piece = text[a:b]
             if piece and "\n" not in piece and not piece[0].isspace() and not piece[-1].isspace():
-                spans: Iterable[tuple[int, int]] = ((start, end),)
+                add_unit(k)
+                add_start(a)
+                add_end(b)
+                add_text(piece)
             else:
-                spans = _spans(text, ((start, end),))
-            for a, b in spans:
-                n += 1
-                out_uid.append(uid)
-                out_sid.append(f"{uid}#{n}")
-                out_start.append(a)
-                out_end.append(b)
-                out_text.append(piece if (a, b) == (start, end) else text[a:b])
+                for x, y in _spans(text, ((a, b),)):
+                    add_unit(k)
+                    add_start(x)
+                    add_end(y)
+                    add_text(text[x:y])
+    return _frame(ids, seg_text, seg_unit, seg_start, seg_end)
+
+
+def _frame(ids: list[str], pieces: list[str], unit: list[int], start: list[int], end: list[int]) -> pd.DataFrame:
+    """The segments table; ids numbered within each unit, built column-wise."""
+    idx = np.asarray(unit, dtype=np.int64)
+    uid = np.asarray(ids, dtype=object)[idx] if len(idx) else np.asarray([], dtype=object)
+    n = pd.Series(idx).groupby(idx, sort=False).cumcount().to_numpy() + 1 if len(idx) else np.asarray([], dtype=int)
+    unit_col = pd.Series(uid, dtype=object)
+    sid = (unit_col.astype(str) + "#" + pd.Series(n).astype(str)).to_numpy(dtype=object) if len(idx) else uid
     return pd.DataFrame({
-        "unit_id": pd.Series(out_uid, dtype=object),
-        "segment_id": pd.Series(out_sid, dtype=object),
-        "start": pd.Series(out_start, dtype="int64"),
-        "end": pd.Series(out_end, dtype="int64"),
-        "text": pd.Series(out_text, dtype=object),
+        "unit_id": unit_col,
+        "segment_id": pd.Series(sid, dtype=object),
+        "start": pd.Series(start, dtype="int64"),
+        "end": pd.Series(end, dtype="int64"),
+        "text": pd.Series(pieces, dtype=object),
     })
 
 

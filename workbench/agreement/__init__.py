@@ -7,7 +7,13 @@ Every coefficient takes the same data forms:
   cells may be sets (or frozensets) of codes for multi-label coding, with an empty set
   meaning "coded, no code applies";
 * a **long DataFrame** with one row per unit and coder, its columns named by keyword:
-  ``data=df, unit="unit_id", coder="coder", value="code"``.
+  ``data=df, unit="unit_id", coder="coder", value="code"``;
+* a **table of counts**: two coders' contingency table (:func:`from_contingency`) or the
+  number of coders who put each unit in each category (:func:`from_counts`), so that
+  published tables can be checked directly.
+
+Every kappa-type coefficient and percent agreement take ``weights=``: a scheme of
+:mod:`~workbench.agreement.weights` (Gwet 2014, Table 3.5.1) or a checked matrix.
 
 Each returns a float. When a coefficient is undefined for the data (empty input, every
 value missing, a single coder, no unit coded twice, or a single value everywhere so that
@@ -16,12 +22,17 @@ that says why.
 
 :func:`reliability_table` turns the long ``codings`` frame of a project into the tidy
 report behind ``Project.agreement``: one row per code (present/absent), one per exclusive
-group and one overall (multi-label, MASI distance), each with a bootstrap interval.
+group and one overall (multi-label, MASI distance), each with a bootstrap interval or
+Gwet's analytic one, for the whole codings or per thread (``by="thread_id"``).
+:func:`standard_errors` gives Gwet's standard errors, intervals and p-values as irrCAC
+reports them.
 
 The package is split by concept: :mod:`~workbench.agreement.coefficients` (the
-coefficients and set distances), :mod:`~workbench.agreement.bootstrap` (confidence
-intervals), :mod:`~workbench.agreement.tables` (coincidence and confusion matrices,
-pairwise tables), :mod:`~workbench.agreement.disagreements` (who read which unit
+coefficients and set distances), :mod:`~workbench.agreement.weights` (agreement weights),
+:mod:`~workbench.agreement.forms` (tables of counts as input),
+:mod:`~workbench.agreement.bootstrap` (bootstrap intervals),
+:mod:`~workbench.agreement.variance` (Gwet's standard errors),
+:mod:`~workbench.agreement.tables` (coincidence and confusion matrices, pairwise tables), :mod:`~workbench.agreement.disagreements` (who read which unit
 differently), :mod:`~workbench.agreement.interpret` (benchmarks and the reliability
 thresholds) and :mod:`~workbench.agreement.report` (the per-code report). Everything
 public is importable from ``workbench.agreement``.
@@ -46,20 +57,28 @@ from .coefficients import (
     scott_pi,
 )
 from .disagreements import DISAGREEMENT_COLUMNS, disagreements
+from .forms import Tabulated, from_contingency, from_counts
 from .interpret import THRESHOLDS, band, interpret
-from .report import NO_CODE, OVERALL, REPORT_COLUMNS, per_code_agreement, reliability_table
+from .report import CI_METHODS, NO_CODE, OVERALL, REPORT_COLUMNS, per_code_agreement, reliability_table
 from .tables import coincidence_matrix, confusion_matrix, pairwise
+from .variance import SE_COLUMNS, SE_MEASURES, standard_errors
+from .weights import WEIGHTS, weights_matrix
 
 __all__ = [
     "AgreementWarning",
     "BootstrapResult",
+    "CI_METHODS",
     "DISAGREEMENT_COLUMNS",
     "LEVELS",
     "MEASURES",
     "NO_CODE",
     "OVERALL",
     "REPORT_COLUMNS",
+    "SE_COLUMNS",
+    "SE_MEASURES",
     "THRESHOLDS",
+    "Tabulated",
+    "WEIGHTS",
     "band",
     "bootstrap",
     "brennan_prediger",
@@ -69,6 +88,8 @@ __all__ = [
     "conger_kappa",
     "disagreements",
     "fleiss_kappa",
+    "from_contingency",
+    "from_counts",
     "gwet_ac1",
     "gwet_ac2",
     "interpret",
@@ -80,4 +101,6 @@ __all__ = [
     "percent_agreement",
     "reliability_table",
     "scott_pi",
+    "standard_errors",
+    "weights_matrix",
 ]

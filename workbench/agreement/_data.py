@@ -17,7 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING", "Coded", "category_label", "encode", "encode_array", "is_missing", "to_table"]
+__all__ = [
+    "MISSING",
+    "Coded",
+    "Tabulated",
+    "category_label",
+    "encode",
+    "encode_array",
+    "is_missing",
+    "require_coders",
+    "to_table",
+]
 
 MISSING = -1
 
@@ -32,13 +42,69 @@ class Coded:
     units: pd.Index
     coders: pd.Index
     is_set: bool = False
+    form: str = "raw"  # "raw", "contingency" (two coders' table) or "counts" (units x categories)
 
     @property
     def k(self) -> int:
         return len(self.categories)
 
     def take_coders(self, idx: Sequence[int]) -> Coded:
-        return Coded(self.codes[:, list(idx)], self.categories, self.units, self.coders[list(idx)], self.is_set)
+        return Coded(self.codes[:, list(idx)], self.categories, self.units, self.coders[list(idx)], self.is_set, self.form)
+
+
+@dataclass(frozen=True)
+class Tabulated:
+    """Ratings given as counts: a two-coder contingency table, or units x categories counts.
+
+    Made by :func:`workbench.agreement.from_contingency` and
+    :func:`workbench.agreement.from_counts`; every coefficient accepts it as ``data``.
+    """
+
+    form: str  # "contingency" or "counts"
+    counts: np.ndarray  # int64: (q x q) for a contingency table, (n_units x q) for counts
+    categories: tuple
+    units: pd.Index  # counts: the units (rows); contingency: unused
+    coders: tuple  # contingency: the row and column coders; counts: ()
+
+    @property
+    def n_units(self) -> int:
+        """Units behind the table: its total (contingency) or its rows with a rating (counts)."""
+        if self.form == "contingency":
+            return int(self.counts.sum())
+        return int((self.counts.sum(axis=1) > 0).sum())
+
+    def __repr__(self) -> str:
+        shape = "x".join(map(str, self.counts.shape))
+        return f"Tabulated({self.form}, {shape}, {self.n_units} units, categories={list(self.categories)[:6]})"
+
+
+def require_coders(coded: Coded, what: str) -> None:
+    """Refuse a measure that needs to know which coder gave which value on counts that do not say."""
+    if coded.form == "counts":
+        raise ValueError(
+            f"{what} needs to know which coder gave which value; counts of coders per category "
+            "(from_counts) do not say. Use fleiss_kappa, gwet_ac1/ac2, brennan_prediger, percent_agreement "
+            "or krippendorff_alpha, or give the ratings as a units x coders table"
+        )
+
+
+def _expand(tab: Tabulated) -> Coded:
+    """The ratings a table of counts stands for, as a coded table (values are category indices)."""
+    q = len(tab.categories)
+    if tab.form == "contingency":
+        cells = np.repeat(np.arange(q * q), tab.counts.reshape(-1))
+        codes = np.stack([cells // q, cells % q], axis=1).astype(np.int64)
+        coders = pd.Index(list(tab.coders))
+        return Coded(codes, tab.categories, pd.RangeIndex(len(codes)), coders, False, "contingency")
+    r = tab.counts.sum(axis=1)
+    width = int(r.max()) if len(r) else 0
+    codes = np.full((len(r), width), MISSING, dtype=np.int64)
+    rows = np.repeat(np.arange(len(r)), r)
+    values = np.repeat(np.tile(np.arange(q), len(r)), tab.counts.reshape(-1))
+    starts = np.concatenate([[0], np.cumsum(r)[:-1]]) if len(r) else np.zeros(0, dtype=np.int64)
+    slots = np.arange(len(rows)) - np.repeat(starts, r)
+    codes[rows, slots] = values
+    return Coded(codes, tab.categories, tab.units, pd.RangeIndex(width), False, "counts")
 
 
 def is_missing(x: Any) -> bool:
@@ -51,6 +117,12 @@ def is_missing(x: Any) -> bool:
 
 def to_table(data: Any, unit: str | None, coder: str | None, value: str | None) -> tuple[np.ndarray, pd.Index, pd.Index]:
     """Turn any accepted input into a 2-D array (units x coders) plus unit and coder labels."""
+    if isinstance(data, Tabulated):
+        coded = encode(data, unit, coder, value)
+        cats = np.empty(len(coded.categories) + 1, dtype=object)
+        cats[:-1] = list(coded.categories)
+        cats[-1] = None
+        return cats[coded.codes], coded.units, coded.coders
     keys = {"unit": unit, "coder": coder, "value": value}
     given = [k for k, v in keys.items() if v is not None]
     if given:
@@ -130,6 +202,15 @@ def _set_key(s: frozenset) -> tuple:
 
 def encode(data: Any, unit: str | None, coder: str | None, value: str | None, categories: Sequence | None = None) -> Coded:
     """Parse and encode ``data`` (any accepted form) into a :class:`Coded` table."""
+    if isinstance(data, Tabulated):
+        if unit is not None or coder is not None or value is not None:
+            raise TypeError(f"unit=, coder= and value= name columns of a long DataFrame; not of a {data.form} table")
+        if categories is not None and list(categories) != list(data.categories):
+            raise ValueError(
+                f"the {data.form} table's categories are {list(data.categories)}; give other categories to "
+                f"from_{data.form}(..., categories=), not to the coefficient"
+            )
+        return _expand(data)
     arr, units, coders = to_table(data, unit, coder, value)
     return encode_array(arr, units, coders, categories)
 

@@ -10,13 +10,15 @@ otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import warnings
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._data import Coded, _sort_key
+from ._common import AgreementWarning
+from ._data import Coded, _sort_key, require_coders
+from .weights import weights_matrix
 
 __all__: list[str] = []  # private module
 
@@ -167,7 +169,7 @@ def jaccard(a: Any, b: Any) -> float:
     return 0.0 if union == 0 else 1.0 - len(a & b) / union
 
 
-def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callable | None) -> np.ndarray:
+def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: Any) -> np.ndarray:
     k = coded.k
     if distance is not None:
         if callable(distance):
@@ -176,10 +178,14 @@ def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callab
             if d.size and (not np.all(np.isfinite(d)) or (d < 0).any()):
                 raise ValueError("a custom distance must return finite, non-negative numbers")
             return d
-        if distance in ("masi", "jaccard"):
-            cats = coded.categories if coded.is_set else tuple(as_frozenset(c) for c in coded.categories)
-            return set_delta(set_matrix(cats), distance)
-        raise ValueError(f"distance must be 'masi', 'jaccard' or a callable(a, b) -> float; got {distance!r}")
+        if isinstance(distance, str):
+            if distance in ("masi", "jaccard"):
+                cats = coded.categories if coded.is_set else tuple(as_frozenset(c) for c in coded.categories)
+                return set_delta(set_matrix(cats), distance)
+            raise ValueError(
+                f"distance must be 'masi', 'jaccard', a callable(a, b) -> float or a {k} x {k} matrix; got {distance!r}"
+            )
+        return distance_matrix(distance, coded.categories)
     if level == "nominal":
         return nominal_delta(k)
     if coded.is_set:
@@ -188,6 +194,31 @@ def delta_matrix(coded: Coded, o: np.ndarray, level: str, distance: str | Callab
         return ordinal_delta(o.sum(axis=1))
     values = numeric_categories(coded.categories, level)
     return interval_delta(values) if level == "interval" else ratio_delta(values)
+
+
+def distance_matrix(distance: Any, categories: tuple) -> np.ndarray:
+    """A user's q x q matrix of distances between categories, checked."""
+    k = len(categories)
+    try:
+        d = np.asarray(distance, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"distance must be 'masi', 'jaccard', a callable(a, b) -> float or a {k} x {k} matrix of numbers; "
+            f"got {type(distance).__name__}"
+        ) from None
+    if d.shape != (k, k):
+        raise ValueError(
+            f"a distance matrix must be {k} x {k}, one row and column per category {list(categories)[:8]}; "
+            f"got shape {d.shape}"
+        )
+    if not np.all(np.isfinite(d)) or (d < 0).any():
+        raise ValueError("a distance matrix holds finite distances >= 0")
+    if not np.allclose(np.diag(d), 0.0):
+        raise ValueError("a distance matrix needs 0 on its diagonal (a category is at distance 0 from itself)")
+    if not np.allclose(d, d.T):
+        i, j = np.argwhere(~np.isclose(d, d.T))[0]
+        raise ValueError(f"a distance matrix must be symmetric; d[{i}, {j}] = {d[i, j]:g} but d[{j}, {i}] = {d[j, i]:g}")
+    return d
 
 
 # --- reasons for undefined values -----------------------------------------------------------
@@ -237,7 +268,7 @@ class AlphaParts:
         return 1.0 - self.d_o / self.d_e
 
 
-def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[AlphaParts | None, str | None]:
+def alpha_parts(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[AlphaParts | None, str | None]:
     reason = basic_reason(coded)
     if reason:
         return None, reason
@@ -252,31 +283,28 @@ def alpha_parts(coded: Coded, level: str = "nominal", distance: str | Callable |
     return AlphaParts(o, delta, n, d_o, d_e), None
 
 
-def alpha(coded: Coded, level: str = "nominal", distance: str | Callable | None = None) -> tuple[float, str | None]:
+def alpha(coded: Coded, level: str = "nominal", distance: Any = None) -> tuple[float, str | None]:
     parts, reason = alpha_parts(coded, level, distance)
     return (math.nan, reason) if parts is None else (parts.value, None)
 
 
 # --- weights and the Gwet family -------------------------------------------------------------
-def agreement_weights(weights: Any, k: int) -> np.ndarray:
-    """Agreement weights (1 on the diagonal) by position in the category order."""
-    if weights is None or (isinstance(weights, str) and weights == "identity"):
-        return np.eye(k)
-    if isinstance(weights, str):
-        if k < 2:
-            return np.eye(k)
-        pos = np.arange(k, dtype=float)
-        dist = np.abs(pos[:, None] - pos[None, :]) / (k - 1)
-        if weights == "linear":
-            return 1.0 - dist
-        if weights == "quadratic":
-            return 1.0 - dist**2
-        raise ValueError(f"weights must be None, 'linear', 'quadratic' or a k x k matrix; got {weights!r}")
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (k, k):
-        raise ValueError(f"a weight matrix must be {k} x {k} (one row and column per category); got shape {w.shape}")
-    if not np.allclose(np.diag(w), 1.0) or (w < 0).any() or (w > 1).any():
-        raise ValueError("a weight matrix holds agreement weights: 1 on the diagonal, between 0 and 1 elsewhere")
+def agreement_weights(weights: Any, categories: tuple, *, two_coders: bool = False) -> np.ndarray:
+    """Agreement weights for these categories (see :func:`workbench.agreement.weights.weights_matrix`).
+
+    A matrix that is not symmetric is refused for the two-coder coefficients (their value
+    would depend on which coder comes first); the many-coder coefficients count every
+    pair of coders both ways, so only ``(W + W.T) / 2`` matters: they take it with a warning.
+    """
+    w = weights_matrix(weights, categories, symmetric=two_coders)
+    if not two_coders and not isinstance(weights, str) and weights is not None and not np.allclose(w, w.T):
+        i, j = np.argwhere(~np.isclose(w, w.T))[0]
+        warnings.warn(
+            f"the weight matrix is not symmetric (w[{i}, {j}] = {w[i, j]:g} but w[{j}, {i}] = {w[j, i]:g}); "
+            "a many-coder coefficient counts each pair of coders both ways, so it uses only (W + W.T) / 2",
+            AgreementWarning,
+            stacklevel=4,
+        )
     return w
 
 
@@ -320,7 +348,7 @@ def chance_corrected(pa: float, pe: float, name: str, coded: Coded, used: np.nda
 
 
 def fleiss(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
-    w = agreement_weights(weights, coded.k)
+    w = agreement_weights(weights, coded.categories)
     pa, pi, why = gwet_parts(coded, w)
     if why is not None:
         return math.nan, why
@@ -329,7 +357,7 @@ def fleiss(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
 
 def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
-    w = agreement_weights(weights, k)
+    w = agreement_weights(weights, coded.categories)
     pa, pi, why = gwet_parts(coded, w)
     if why is not None:
         return math.nan, why
@@ -341,7 +369,7 @@ def gwet(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
 
 def brennan_prediger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     k = coded.k
-    w = agreement_weights(weights, k)
+    w = agreement_weights(weights, coded.categories)
     pa, pi, why = gwet_parts(coded, w)
     if why is not None:
         return math.nan, why
@@ -350,8 +378,9 @@ def brennan_prediger(coded: Coded, weights: Any = None) -> tuple[float, str | No
 
 
 def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    require_coders(coded, "Conger's kappa")
     k = coded.k
-    w = agreement_weights(weights, k)
+    w = agreement_weights(weights, coded.categories)
     pa, pi, why = gwet_parts(coded, w)
     if why is not None:
         return math.nan, why
@@ -370,8 +399,8 @@ def conger(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     return chance_corrected(pa, pe, "Conger's kappa", coded, pi > 0)
 
 
-def percent(coded: Coded) -> tuple[float, str | None]:
-    pa, pi, why = gwet_parts(coded, np.eye(coded.k))
+def percent(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    pa, pi, why = gwet_parts(coded, agreement_weights(weights, coded.categories))
     if why is not None:
         return math.nan, why
     return pa, None
@@ -397,10 +426,11 @@ def two_coder_table(coded: Coded, name: str) -> tuple[np.ndarray | None, str | N
 
 
 def cohen(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
+    require_coders(coded, "Cohen's kappa")
     table, reason = two_coder_table(coded, "cohen_kappa")
     if table is None:
         return math.nan, reason
-    w = agreement_weights(weights, coded.k)
+    w = agreement_weights(weights, coded.categories, two_coders=True)
     p = table / table.sum()
     rows, cols = p.sum(axis=1), p.sum(axis=0)
     return chance_corrected(float((w * p).sum()), float(rows @ w @ cols), "Cohen's kappa", coded, (rows + cols) > 0)
@@ -410,7 +440,7 @@ def scott(coded: Coded, weights: Any = None) -> tuple[float, str | None]:
     table, reason = two_coder_table(coded, "scott_pi")
     if table is None:
         return math.nan, reason
-    w = agreement_weights(weights, coded.k)
+    w = agreement_weights(weights, coded.categories, two_coders=True)
     p = table / table.sum()
     pi = (p.sum(axis=1) + p.sum(axis=0)) / 2.0
     return chance_corrected(float((w * p).sum()), float(pi @ w @ pi), "Scott's pi", coded, pi > 0)
@@ -482,7 +512,7 @@ def units_bootstrap(name: str, coded: Coded, weights: Any, n_boot: int, rng: np.
     out = np.empty(n_boot)
     with np.errstate(divide="ignore", invalid="ignore"):
         if name in ("cohen_kappa", "scott_pi"):
-            w = agreement_weights(weights, k)
+            w = agreement_weights(weights, coded.categories, two_coders=True)
             a, b = codes[:, 0], codes[:, 1]
             both = (a >= 0) & (b >= 0)
             cell = np.where(both, a * k + b, 0)
@@ -503,7 +533,7 @@ def units_bootstrap(name: str, coded: Coded, weights: Any, n_boot: int, rng: np.
                 out[pos : pos + len(cnt)] = val
                 pos += len(cnt)
             return out
-        w = np.eye(k) if name in ("percent_agreement", "gwet_ac1") else agreement_weights(weights, k)
+        w = np.eye(k) if name == "gwet_ac1" else agreement_weights(weights, coded.categories)
         r_ik = unit_counts(codes, k)
         r_i = r_ik.sum(axis=1)
         two = (r_i >= 2).astype(float)

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import _kernels
+import workbench.agreement._kernels as _kernels
+
 from ._common import _check_level
 from ._data import Coded
 from .coefficients import (
@@ -48,7 +49,7 @@ MEASURES: dict[str, str] = {
 
 _REGISTRY = {
     "alpha": _Measure("alpha", krippendorff_alpha, _kernels.alpha, "alpha", ("level", "distance")),
-    "percent_agreement": _Measure("percent_agreement", percent_agreement, _kernels.percent, "percent", ()),
+    "percent_agreement": _Measure("percent_agreement", percent_agreement, _kernels.percent, "percent", ("weights",)),
     "cohen_kappa": _Measure("cohen_kappa", cohen_kappa, _kernels.cohen, "kappa", ("weights",)),
     "scott_pi": _Measure("scott_pi", scott_pi, _kernels.scott, "kappa", ("weights",)),
     "fleiss_kappa": _Measure("fleiss_kappa", fleiss_kappa, _kernels.fleiss, "kappa", ("weights",)),

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import AgreementWarning, _check_level
 from ._data import Coded
 from ._measures import _kernel_call, _Measure, _measure, _split_kwargs

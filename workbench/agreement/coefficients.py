@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import _check_level, _finish
 
 __all__ = [
@@ -32,7 +34,7 @@ def krippendorff_alpha(
     unit: str | None = None,
     coder: str | None = None,
     value: str | None = None,
-    distance: str | Callable[[Any, Any], float] | None = None,
+    distance: str | Callable[[Any, Any], float] | np.ndarray | None = None,
     categories: Sequence | None = None,
 ) -> float:
     """Krippendorff's alpha reliability coefficient.
@@ -44,20 +46,22 @@ def krippendorff_alpha(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table (``NaN``/``None`` = missing; cells may be sets), or a long
-        DataFrame with the columns named by ``unit``, ``coder`` and ``value``.
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table (``NaN``/``None`` = missing; cells may be sets), a long
+        DataFrame with the columns named by ``unit``, ``coder`` and ``value``, or a table
+        of counts (:func:`from_contingency`, :func:`from_counts`).
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement; the difference function of Krippendorff (2011). Ordinal
         needs the categories in order (sortable values, or ``categories=``); interval and
         ratio need numbers.
     unit, coder, value : str, optional
         Column names when ``data`` is a long DataFrame.
-    distance : {"masi", "jaccard"} or callable, optional
+    distance : {"masi", "jaccard"}, callable or array, optional
         A distance between two values instead of ``level``: ``"masi"`` (Passonneau, 2006)
-        or ``"jaccard"`` for set-valued (multi-label) cells, or any ``f(a, b) -> float``
-        with ``f(a, a) == 0``. Plain values are read as one-element sets by the set
-        distances.
+        or ``"jaccard"`` for set-valued (multi-label) cells, any ``f(a, b) -> float``
+        with ``f(a, a) == 0``, or a q x q matrix of distances between the categories (in
+        the order of ``categories``): symmetric, non-negative, 0 on the diagonal. Plain
+        values are read as one-element sets by the set distances.
     categories : sequence, optional
         All categories in order. Needed for ``level="ordinal"`` when values do not sort
         (e.g. strings); values outside it raise ``ValueError``.
@@ -107,6 +111,12 @@ def krippendorff_alpha(
     >>> sets = [[{"a"}, {"a"}], [{"a", "b"}, {"a"}], [{"b"}, {"b"}], [{"c"}, {"b", "c"}]]
     >>> round(krippendorff_alpha(sets, distance="masi"), 3)
     0.56
+
+    A matrix of distances, here the squared differences of interval alpha:
+
+    >>> d = [[(a - b) ** 2 for b in range(1, 6)] for a in range(1, 6)]
+    >>> round(krippendorff_alpha(data, distance=d), 3)
+    0.849
     """
     _check_level(level)
     if distance is not None and level != "nominal":
@@ -117,19 +127,31 @@ def krippendorff_alpha(
 
 
 def percent_agreement(
-    data: Any, *, unit: str | None = None, coder: str | None = None, value: str | None = None
+    data: Any,
+    *,
+    weights: str | np.ndarray | None = None,
+    categories: Sequence | None = None,
+    unit: str | None = None,
+    coder: str | None = None,
+    value: str | None = None,
 ) -> float:
-    """Observed agreement, not corrected for chance.
+    """Observed agreement, not corrected for chance; weighted, partial agreement too.
 
     For each unit coded by two or more coders, the share of pairs of coders who gave the
     same value; then the mean over those units (Gwet, 2014, eq. 2.7 for many raters). With
     two coders this is the share of units both coded on which they agree. Sets count as
-    equal only when they hold the same codes.
+    equal only when they hold the same codes. With weights, each pair earns its weight
+    instead of 0 or 1 (Gwet, 2014, ch. 3).
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame (see the module notes).
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame (see the module notes), or a table of
+        counts (:func:`from_contingency`, :func:`from_counts`).
+    weights : None, str or array, optional
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
+    categories : sequence, optional
+        All categories in order (for the weights).
     unit, coder, value : str, optional
         Column names when ``data`` is a long DataFrame.
 
@@ -147,9 +169,11 @@ def percent_agreement(
     >>> from workbench.agreement import percent_agreement
     >>> percent_agreement([["a", "a"], ["a", "b"], ["b", "b"], ["c", "c"]])
     0.75
+    >>> percent_agreement([[1, 1], [1, 2], [2, 2], [3, 3]], weights="linear")
+    0.875
     """
-    coded = _data.encode(data, unit, coder, value)
-    v, reason = _kernels.percent(coded)
+    coded = _data.encode(data, unit, coder, value, categories)
+    v, reason = _kernels.percent(coded, weights)
     return _finish(v, reason)
 
 
@@ -170,15 +194,20 @@ def cohen_kappa(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table with exactly two coders, or a long DataFrame.
-    weights : {None, "linear", "quadratic"} or array, optional
-        Agreement weights by position in ``categories``: linear ``1 - |i-j|/(k-1)``,
-        quadratic ``1 - (i-j)^2/(k-1)^2``, or a k x k matrix with 1 on the diagonal.
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table with exactly two coders, a long DataFrame, or a
+        contingency table (:func:`from_contingency`).
+    weights : None, str or array, optional
+        Agreement weights (partial credit for near misses): a scheme of
+        :data:`~workbench.agreement.weights.WEIGHTS` (``"linear"``, ``"quadratic"``,
+        ``"ordinal"``, ``"radical"``, ``"ratio"``, ``"circular"``, ``"bipolar"``; Gwet 2014,
+        Table 3.5.1), on the categories' values when they are numbers and their positions
+        otherwise, or a symmetric q x q matrix with 1 on the diagonal and values in [0, 1]
+        (see :func:`~workbench.agreement.weights.weights_matrix`).
     categories : sequence, optional
-        All categories in order. Give it whenever weights are used: the weights are by
-        position, so a category that nobody used still counts as a step between its
-        neighbours. Default: the sorted observed values.
+        All categories in order. Give it whenever weights are used: a category that
+        nobody used still counts as a step between its neighbours. Default: the sorted
+        observed values.
     unit, coder, value : str, optional
         Column names when ``data`` is a long DataFrame.
 
@@ -227,10 +256,11 @@ def scott_pi(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table with exactly two coders, or a long DataFrame.
-    weights : {None, "linear", "quadratic"} or array, optional
-        Agreement weights by position in ``categories`` (see :func:`cohen_kappa`).
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table with exactly two coders, a long DataFrame, or a
+        contingency table (:func:`from_contingency`).
+    weights : None, str or array, optional
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
     categories : sequence, optional
         All categories in order.
     unit, coder, value : str, optional
@@ -275,10 +305,11 @@ def fleiss_kappa(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame.
-    weights : {None, "linear", "quadratic"} or array, optional
-        Agreement weights by position in ``categories`` (see :func:`cohen_kappa`).
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame, or a table of counts
+        (:func:`from_contingency`, :func:`from_counts`).
+    weights : None, str or array, optional
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
     categories : sequence, optional
         All categories in order.
     unit, coder, value : str, optional
@@ -325,10 +356,13 @@ def conger_kappa(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame.
-    weights : {None, "linear", "quadratic"} or array, optional
-        Agreement weights by position in ``categories``.
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame, or a table of counts
+        (:func:`from_contingency`, :func:`from_counts`).
+    weights : None, str or array, optional
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
+        A matrix that is not symmetric is read as ``(W + W.T) / 2`` (with a warning): the
+        coefficient counts every pair of coders both ways.
     categories : sequence, optional
         All categories in order.
     unit, coder, value : str, optional
@@ -369,10 +403,13 @@ def brennan_prediger(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame.
-    weights : {None, "linear", "quadratic"} or array, optional
-        Agreement weights by position in ``categories``.
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame, or a table of counts
+        (:func:`from_contingency`, :func:`from_counts`).
+    weights : None, str or array, optional
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
+        A matrix that is not symmetric is read as ``(W + W.T) / 2`` (with a warning): the
+        coefficient counts every pair of coders both ways.
     categories : sequence, optional
         All categories of the codebook. ``q`` is its length; by default, the number of
         categories observed, which overstates agreement by chance when some are unused.
@@ -419,8 +456,9 @@ def gwet_ac1(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame.
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame, or a table of counts
+        (:func:`from_contingency`, :func:`from_counts`).
     categories : sequence, optional
         All categories of the codebook; ``q`` is its length (default: those observed).
     unit, coder, value : str, optional
@@ -465,10 +503,11 @@ def gwet_ac2(
 
     Parameters
     ----------
-    data : DataFrame, array or list of lists
-        A units x coders table or a long DataFrame.
-    weights : {"quadratic", "linear", None} or array
-        Agreement weights by position in ``categories`` (see :func:`cohen_kappa`).
+    data : DataFrame, array, list of lists or Tabulated
+        A units x coders table, a long DataFrame, or a table of counts
+        (:func:`from_contingency`, :func:`from_counts`).
+    weights : str, None or array
+        Agreement weights: a scheme's name or a q x q matrix (see :func:`cohen_kappa`).
     categories : sequence, optional
         All categories in order (default: the sorted observed values).
     unit, coder, value : str, optional

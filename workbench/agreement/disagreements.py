@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
 
 __all__ = ["DISAGREEMENT_COLUMNS", "disagreements"]
 
@@ -116,6 +117,7 @@ def disagreements(
     if not isinstance(wide, bool):
         raise TypeError(f"wide must be True or False; got {wide!r}")
     coded = _data.encode(data, unit, coder, value)
+    _data.require_coders(coded, "disagreements")
     names = (unit or "unit", coder or "coder", value or "value")
     codes = coded.codes
     sets = any(isinstance(c, frozenset) for c in coded.categories)

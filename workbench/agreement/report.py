@@ -11,13 +11,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data
+import workbench.agreement._data as _data
+
 from ._data import Coded
 from ._measures import MEASURES, _kernel_call, _Measure, _measure
 from .bootstrap import _bootstrap_coded
 from .interpret import interpret
+from .variance import SE_MEASURES, _gwet_interval
 
-__all__ = ["NO_CODE", "OVERALL", "REPORT_COLUMNS", "per_code_agreement", "reliability_table"]
+__all__ = ["CI_METHODS", "NO_CODE", "OVERALL", "REPORT_COLUMNS", "per_code_agreement", "reliability_table"]
 
 OVERALL = "(overall)"
 NO_CODE = "(none)"
@@ -32,6 +34,11 @@ REPORT_COLUMNS = [
     "n_pairable",
     "interpretation",
 ]
+
+
+#: How :func:`reliability_table` computes its intervals: Hayes & Krippendorff's / the units
+#: bootstrap, or Gwet's variance formulas for the kappa family (alpha keeps the bootstrap).
+CI_METHODS = ("bootstrap", "gwet")
 
 
 # --- the per-code report --------------------------------------------------------------------------------
@@ -147,6 +154,8 @@ def _report_rows(
     alpha_options: Mapping[str, Any],
     note: str | None = None,
     unsupported: Mapping[str, str] | None = None,
+    ci_method: str = "bootstrap",
+    seed_prefix: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     n_units, n_coders, n_pairable = _counts(coded)
     rows = []
@@ -158,8 +167,11 @@ def _report_rows(
             opts = dict(alpha_options) if m.name == "alpha" else {}
             if m.name in ("cohen_kappa", "scott_pi") and coded.codes.shape[1] != 2:
                 reason = f"{m.name} compares exactly two coders; {coded.codes.shape[1]} coded here"
+            elif ci and ci_method == "gwet" and m.name in SE_MEASURES:
+                value, lo, hi, reason = _gwet_interval(m.name, coded, None)
             elif ci:
-                res, reason = _bootstrap_coded(m, coded, opts, n_boot, _row_seed(seed, label, m.name), 0.95)
+                row_seed = _row_seed(seed, *seed_prefix, label, m.name)
+                res, reason = _bootstrap_coded(m, coded, opts, n_boot, row_seed, 0.95)
                 value, lo, hi = res.value, res.ci_low, res.ci_high
             else:
                 value, reason = _kernel_call(m, coded, opts)
@@ -186,6 +198,8 @@ def reliability_table(
     seed: int | None = 0,
     units: Iterable[str] | None = None,
     exclusive_groups: Mapping[str, Sequence] | None = None,
+    by: str | None = None,
+    ci_method: str = "bootstrap",
 ) -> pd.DataFrame:
     """The per-code reliability report: one row per code, exclusive group and overall, per measure.
 
@@ -218,28 +232,40 @@ def reliability_table(
     measures : sequence of str or functions
         Names from :data:`MEASURES` (default: alpha only).
     ci : bool
-        Add 95% bootstrap intervals (:func:`bootstrap`; Hayes & Krippendorff for alpha).
+        Add 95% intervals (by ``ci_method``).
     n_boot : int
-        Resamples per interval.
+        Resamples per bootstrap interval.
     seed : int or None
-        Seed; each row draws from a generator seeded by ``(seed, code, measure)``, so a
-        row's interval does not depend on which other rows are asked for.
+        Seed; each row draws from a generator seeded by ``(seed, code, measure)`` (and the
+        group, with ``by``), so a row's interval does not depend on which other rows are
+        asked for.
     units : iterable of str, optional
         Only these units (e.g. the units of one round).
     exclusive_groups : mapping of str to list of codes, optional
         Groups of mutually exclusive codes (e.g. from the codebook) to report as one
         nominal variable each.
+    by : str, optional
+        A column of ``codings`` that puts each unit in one group (e.g. ``"thread_id"``):
+        the report is computed within each group, the group's name in a first column of
+        that name. Every group reports the same codes (those of the whole codings unless
+        ``codes`` is given), so a code not applied in a thread reads undefined there. The
+        groups' ``n_units`` add up to the units coded. A unit without a group, or in two,
+        is refused.
+    ci_method : {"bootstrap", "gwet"}
+        ``"bootstrap"`` (default): :func:`bootstrap` (Hayes & Krippendorff for alpha, units
+        resampled otherwise). ``"gwet"``: Gwet's variance formulas
+        (:func:`standard_errors`) for the kappa family; alpha keeps the bootstrap.
 
     Returns
     -------
     pandas.DataFrame
         One row per (code, measure), the overall rows first, then the groups, then the
-        codes:
+        codes (with ``by``: the same, group after group, the group in a first column):
 
         * ``code``: ``"(overall)"``, ``"group:<name>"`` or the code;
         * ``measure``: the measure's name (a key of :data:`MEASURES`);
         * ``value``: the coefficient (``NaN`` when undefined);
-        * ``ci_low``, ``ci_high``: the 95% bootstrap interval (``NaN`` without ``ci``);
+        * ``ci_low``, ``ci_high``: the 95% interval (``NaN`` without ``ci``);
         * ``n_units``: units coded by at least one coder;
         * ``n_coders``: coders who coded at least one of those units;
         * ``n_pairable``: units coded by two or more coders, the only ones that carry
@@ -261,14 +287,64 @@ def reliability_table(
     0  (overall)   alpha  0.643        4           3
     1      blame   alpha  0.444        4           3
     2     thanks   alpha  1.000        4           3
+
+    Per thread, with the thread of each unit joined onto the codings:
+
+    >>> codings["thread_id"] = codings["unit_id"].map({"u1": "t1", "u2": "t1", "u3": "t2", "u4": "t2"})
+    >>> per_thread = reliability_table(codings, ci=False, by="thread_id")
+    >>> per_thread[["thread_id", "code", "value", "n_units"]].round(3)
+      thread_id       code  value  n_units
+    0        t1  (overall)    1.0        2
+    1        t1      blame    1.0        2
+    2        t1     thanks    1.0        2
+    3        t2  (overall)    0.0        2
+    4        t2      blame    0.0        2
+    5        t2     thanks    NaN        2
     """
     ms = [_measure(m) for m in measures]
     if not ms:
         raise ValueError(f"measures must name at least one of {sorted(MEASURES)}")
     if not isinstance(n_boot, int | np.integer) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method must be one of {list(CI_METHODS)}; got {ci_method!r}")
+    options: dict[str, Any] = {
+        "ms": ms,
+        "ci": ci,
+        "n_boot": int(n_boot),
+        "seed": seed,
+        "exclusive_groups": exclusive_groups,
+        "ci_method": ci_method,
+    }
+    if by is None:
+        return _frame(_table_rows(codings, codes, coders, units, **options))
+    return _by_group(codings, by, codes, coders, units, options)
+
+
+def _frame(rows: list[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+    columns = REPORT_COLUMNS if by is None else [by, *REPORT_COLUMNS]
+    out = pd.DataFrame.from_records(rows, columns=columns)
+    return out.astype({"n_units": "int64", "n_coders": "int64", "n_pairable": "int64", "value": "float64",
+                       "ci_low": "float64", "ci_high": "float64"})
+
+
+def _table_rows(
+    codings: pd.DataFrame,
+    codes: Iterable | None,
+    coders: Iterable[str] | None,
+    units: Iterable[str] | None,
+    *,
+    ms: Sequence[_Measure],
+    ci: bool,
+    n_boot: int,
+    seed: int | None,
+    exclusive_groups: Mapping[str, Sequence] | None,
+    ci_method: str,
+    seed_prefix: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
     cd = _prepare_codings(codings, codes, coders, units)
-    common: dict[str, Any] = {"ci": ci, "n_boot": int(n_boot), "seed": seed}
+    common: dict[str, Any] = {"ci": ci, "n_boot": n_boot, "seed": seed, "ci_method": ci_method,
+                              "seed_prefix": seed_prefix}
     rows: list[dict[str, Any]] = []
     unsupported = {
         m.name: f"{m.name} is not defined for multi-label data (sets of codes); see the per-code rows"
@@ -292,9 +368,48 @@ def reliability_table(
         rows += _report_rows(f"group:{name}", coded, ms, alpha_options={"level": "nominal"}, note=note, **common)
     for code in cd.codes:
         rows += _report_rows(str(code), _binary(cd, code), ms, alpha_options={"level": "nominal"}, **common)
-    out = pd.DataFrame.from_records(rows, columns=REPORT_COLUMNS)
-    return out.astype({"n_units": "int64", "n_coders": "int64", "n_pairable": "int64", "value": "float64",
-                       "ci_low": "float64", "ci_high": "float64"})
+    return rows
+
+
+def _by_group(
+    codings: pd.DataFrame,
+    by: str,
+    codes: Iterable | None,
+    coders: Iterable[str] | None,
+    units: Iterable[str] | None,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """The report once per group of units (e.g. per thread), the group in the first column."""
+    if not isinstance(codings, pd.DataFrame):
+        raise TypeError(f"codings must be a DataFrame with unit_id, coder, code columns; got {type(codings).__name__}")
+    if by not in codings.columns:
+        raise ValueError(
+            f"by={by!r} is not a column of codings; its columns are {list(codings.columns)} "
+            "(join the grouping, e.g. thread_id, onto the codings first)"
+        )
+    if by in REPORT_COLUMNS:
+        raise ValueError(f"by={by!r} would clash with the report's own column of that name; rename it")
+    whole = _prepare_codings(codings, codes, coders, units)  # the codes every group reports
+    kept = codings[codings["unit_id"].isin(list(whole.units))]
+    owner = kept[["unit_id", by]].drop_duplicates()
+    lost = owner[owner[by].isna()]
+    if len(lost):
+        raise ValueError(
+            f"unit {lost['unit_id'].iloc[0]!r} has no {by}; every coded unit needs one to be grouped by it "
+            f"({lost['unit_id'].nunique()} unit(s) without)"
+        )
+    twice = owner[owner["unit_id"].duplicated(keep=False)]
+    if len(twice):
+        first = twice["unit_id"].iloc[0]
+        both = sorted(map(str, twice.loc[twice["unit_id"] == first, by]))
+        raise ValueError(f"unit {first!r} has more than one {by} ({', '.join(both)}); a unit belongs to one group")
+    rows: list[dict[str, Any]] = []
+    for group in sorted(pd.unique(owner[by]), key=_data._sort_key):
+        members = owner.loc[owner[by] == group, "unit_id"].tolist()
+        part = kept[kept["unit_id"].isin(members)]
+        for row in _table_rows(part, whole.codes, coders, None, seed_prefix=(str(group),), **options):
+            rows.append({by: group, **row})
+    return _frame(rows, by)
 
 
 def per_code_agreement(

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data, _kernels
+import workbench.agreement._data as _data
+import workbench.agreement._kernels as _kernels
+
 from ._common import AgreementWarning
 from ._data import category_label
 from ._measures import _kernel_call, _measure, _split_kwargs
@@ -101,6 +103,7 @@ def confusion_matrix(
     b      0  1
     """
     coded = _data.encode(data, unit, coder, value, categories)
+    _data.require_coders(coded, "confusion_matrix")
     if coded.codes.shape[1] != 2:
         raise ValueError(f"confusion_matrix needs exactly two coders; the data have {coded.codes.shape[1]}")
     table, _ = _kernels.two_coder_table(coded, "confusion_matrix")
@@ -161,6 +164,7 @@ def pairwise(
     m = _measure(measure)
     categories, opts = _split_kwargs(m, kwargs)
     coded = _data.encode(data, unit, coder, value, categories)
+    _data.require_coders(coded, "pairwise")
     c = coded.codes.shape[1]
     out = np.full((c, c), np.nan)
     undefined = []

@@ -48,6 +48,7 @@ __all__ = [
     "new_run",
     "read_codebook",
     "read_training",
+    "one_round",
     "round_arg",
     "run_record",
     "run_records",
@@ -75,17 +76,20 @@ def now() -> str:
 
 
 def round_arg(round: Any) -> Any:
-    """A round selection as the project's readers take it today (``...`` = every round)."""
-    if round is ALL_ROUNDS or round is ...:
-        return ...
-    if round is NO_ROUND:
-        return None
+    """A round selection as the store takes it: ALL_ROUNDS, NO_ROUND (None) or one round's name or id."""
+    if round is None or round is NO_ROUND:
+        return NO_ROUND
     return round
+
+
+def one_round(round: Any) -> bool:
+    """Whether the selection names one round."""
+    return round_arg(round) not in (ALL_ROUNDS, NO_ROUND)
 
 
 def round_label(round: Any) -> str | None:
     """A round selection as JSON: the round's name or id, ``"all rounds"`` or None (outside rounds)."""
-    if round is ALL_ROUNDS or round is ...:
+    if round is ALL_ROUNDS:
         return ALL_ROUNDS.value
     if round is NO_ROUND or round is None:
         return None
@@ -95,9 +99,8 @@ def round_label(round: Any) -> str | None:
 # --- reading ------------------------------------------------------------------------------------
 def read_codebook(project: Any, round: Any = ALL_ROUNDS) -> Codebook:
     """The codebook a round was coded with, or the project's current one."""
-    r = round_arg(round)
-    if r is not ... and r is not None:
-        version = project.round_info(r).get("codebook_version")
+    if one_round(round):
+        version = project.round_info(round).get("codebook_version")
         if version is not None:
             return project.codebook(int(version))
     return project.codebook()
@@ -116,16 +119,16 @@ def read_training(project: Any, on: str, round: Any) -> tuple[pd.DataFrame, pd.D
     units = project.units()
     codebook = read_codebook(project, round)
     r = round_arg(round)
-    version = project.round_info(r).get("codebook_version") if r is not ... and r is not None else None
+    version = project.round_info(r).get("codebook_version") if one_round(r) else None
     origin = {"from": "project", "round": round_label(round), "on": on,
               "codebook_version": int(version) if version is not None else project.codebook_version()}
     if on == "gold":
-        if r is None:
+        if r is NO_ROUND:
             raise ValueError(
                 "the gold set lives in rounds (decisions are recorded per round): train on='gold' with "
                 "round=ALL_ROUNDS (the latest decision per unit) or a round's name"
             )
-        gold = project.gold(None if r is ... else r)
+        gold = project.gold(r)
         if gold.empty:
             raise ValueError(
                 "the project has no adjudicated (gold) codes yet; adjudicate a round's disagreements "

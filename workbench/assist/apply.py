@@ -14,8 +14,8 @@ from ._record import (
     coded_units,
     new_run,
     now,
+    one_round,
     read_codebook,
-    round_arg,
     round_label,
     save_run,
     texts_for_model,
@@ -28,8 +28,7 @@ __all__ = ["apply"]
 
 def _units_to_code(project: Any, coder: str, units: str | Iterable[str] | None, round: Any) -> list[str]:
     if units is None:
-        r = round_arg(round)
-        ids = project.round_units(r) if r is not None else project.units(codable=True)["unit_id"].tolist()
+        ids = project.round_units(round) if one_round(round) else project.units(codable=True)["unit_id"].tolist()
     else:
         ids = [units] if isinstance(units, str) else [str(u) for u in units]
         known = set(project.units(unit_ids=ids)["unit_id"]) if ids else set()
@@ -50,9 +49,8 @@ def _check_codes(model_codes: Iterable[str], codebook: Any) -> None:
 
 
 def _codebook_version(project: Any, round: Any) -> int | None:
-    r = round_arg(round)
-    if r is not None and r is not ...:
-        version = project.round_info(r).get("codebook_version")
+    if one_round(round):
+        version = project.round_info(round).get("codebook_version")
         if version is not None:
             return int(version)
     return project.codebook_version()

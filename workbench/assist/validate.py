@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..agreement import OVERALL, band, reliability_table
 from ..codebook import Codebook
-from ..sentinels import ALL_ROUNDS
+from ..sentinels import ALL_ROUNDS, NO_ROUND
 from ._data import GOLD, coded_frame
 from ._record import model_coders, read_codebook, round_arg, run_records
 
@@ -251,7 +251,7 @@ def validate(
         codebook = codebook or read_codebook(project, round)
         r = round_arg(round)
         human_rows = project.codings(round=r)[["unit_id", "coder", "code"]]
-        model_rows = project.codings(coder=name, round=...)[["unit_id", "coder", "code"]]
+        model_rows = project.codings(coder=name, round=ALL_ROUNDS)[["unit_id", "coder", "code"]]
         records = run_records(project, name)
         if not records and model_rows.empty:
             raise ValueError(f"{name!r} has not coded anything in this project; record its codings with wb.assist.apply")
@@ -264,10 +264,10 @@ def validate(
                              coded_frame({u: [] for u in no_code}, name)], ignore_index=True)
         gold_frame = gold if isinstance(gold, pd.DataFrame) else None
         if gold is True:
-            if r is None:
+            if r is NO_ROUND:
                 notes.append("no gold set outside rounds; compared with the human coders only")
             else:
-                gold_frame = project.gold(None if r is ... else r)
+                gold_frame = project.gold(r)
                 if gold_frame.empty:
                     gold_frame = None
                     notes.append("the project has no adjudicated codes yet; compared with the human coders only")

@@ -15,7 +15,6 @@ reported, with an :class:`IngestWarning`; ``strict=True`` raises
 from __future__ import annotations
 
 import inspect
-import json
 import warnings
 from collections.abc import Callable, Mapping
 from os import PathLike
@@ -23,28 +22,36 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..corpus import make_units
 from ..errors import IngestError
-from . import bluesky, disqus, essay, mastodon, reddit, tabular, twitter, wordpress
-from ._common import AUTO_KIND, Context, IngestWarning, checksum
+from . import bluesky, disqus, essay, fourcat, html, mastodon, pasted, pushshift, reddit, tabular, twitter, wordpress
+from ._common import STRUCTURES, Context, IngestWarning, checksum
+from ._report import finish, warning_text
+from .sniff import sniff, sniff_format
 
-__all__ = ["load_threads", "sniff_format", "FORMATS", "IngestWarning"]
+__all__ = ["load_threads", "sniff_format", "FORMATS", "STRUCTURES", "IngestWarning"]
 
 #: The formats :func:`load_threads` reads, by name, with a one-line description.
 FORMATS: Mapping[str, str] = MappingProxyType({
-    "wordpress-text": "a WordPress comment section copied from the page as text (.txt)",
+    "html": "a web page saved from the browser (.html): WordPress, Blogger, Dreamwidth/LiveJournal, Discourse, "
+            "phpBB, old Reddit, Disqus saved inline; other sites by their repeated comment blocks (inferred)",
+    "wordpress-text": "a WordPress comment section copied from the page as text ('1. name DATE #', "
+                      "'Name says:', or name-and-date headers)",
+    "x-unrolled": "an unrolled X thread copied as text ('1/ ...', '... 3/10', thread-reader pages)",
+    "reddit-text": "a Reddit thread copied as text ('[–]name 3 points 2 hours ago', 'u/name · 3 points')",
+    "forum-text": "a forum topic copied as text (phpBB 'Post by name » date', SMF 'Reply #3 on:', Discourse)",
+    "dreamwidth-text": "a Dreamwidth or LiveJournal comment page copied as text ('Date: ...' / 'From: ...')",
+    "blogger-text": "Blogger comments copied as text ('Name said...', or name, date, 'Reply', 'Replies')",
     "wxr": "WordPress WXR export (.xml): posts with their comments",
     "x-api": "X/Twitter API v2 conversation JSON (data, includes.users, errors)",
     "x-archive": "X/Twitter account archive tweets.js (window.YTD... = [...])",
-    "x-unrolled": "an unrolled thread copied as text ('1/ ...', thread-reader pages)",
     "reddit": "Reddit thread .json (t3 post and nested t1 comments)",
     "pushshift": "Pushshift / Arctic-Shift NDJSON dump of Reddit comments (.ndjson, .jsonl, .zst)",
     "mastodon": "Mastodon status with its context JSON (ancestors, descendants)",
     "disqus": "Disqus comments export (.xml)",
     "bluesky": "Bluesky app.bsky.feed.getPostThread JSON",
+    "4cat": "Zeeschuimer / 4CAT NDJSON: X posts and Reddit items as collected for digital methods",
     "essay": "a single post or essay as a one-unit thread (.txt, .md, .html)",
     "csv": "comma-separated table with a column mapping (id, parent, author, text, time, thread)",
     "tsv": "tab-separated table with a column mapping",
@@ -54,16 +61,22 @@ FORMATS: Mapping[str, str] = MappingProxyType({
 })
 
 _READERS: dict[str, Callable[..., Any]] = {
-    "wordpress-text": wordpress.read_wordpress_text,
+    "html": html.read_html,
+    "wordpress-text": pasted.read_wordpress_text,
+    "x-unrolled": pasted.read_x_unrolled,
+    "reddit-text": pasted.read_reddit_text,
+    "forum-text": pasted.read_forum_text,
+    "dreamwidth-text": pasted.read_dreamwidth_text,
+    "blogger-text": pasted.read_blogger_text,
     "wxr": wordpress.read_wxr,
     "x-api": twitter.read_x_api,
     "x-archive": twitter.read_x_archive,
-    "x-unrolled": twitter.read_x_unrolled,
     "reddit": reddit.read_reddit,
-    "pushshift": reddit.read_pushshift,
+    "pushshift": pushshift.read_pushshift,
     "mastodon": mastodon.read_mastodon,
     "disqus": disqus.read_disqus,
     "bluesky": bluesky.read_bluesky,
+    "4cat": fourcat.read_4cat,
     "essay": essay.read_essay,
     "csv": tabular.read_csv,
     "tsv": tabular.read_tsv,
@@ -71,6 +84,13 @@ _READERS: dict[str, Callable[..., Any]] = {
     "xlsx": tabular.read_xlsx,
     "parquet": tabular.read_parquet,
 }
+
+#: The platform and structure of formats whose readers do not say (exports with parent ids).
+_PLATFORM = {"wxr": "wordpress", "x-api": "x", "x-archive": "x", "reddit": "reddit", "pushshift": "reddit",
+             "mastodon": "mastodon", "disqus": "disqus", "bluesky": "bluesky"}
+
+#: Readers for a text that was not recognised: what to pass as format=.
+_TEXT_FORMATS = ("wordpress-text", "x-unrolled", "reddit-text", "forum-text", "dreamwidth-text", "blogger-text")
 
 
 def load_threads(
@@ -87,9 +107,11 @@ def load_threads(
     Parameters
     ----------
     path : str or path-like
-        The file: a copied comment section, a platform export, or a table.
+        The file: a saved page, a copied comment section, a platform export, or a table.
     format : str, optional
-        One of :data:`FORMATS`; sniffed from the file when omitted.
+        One of :data:`FORMATS`; sniffed from the file when omitted. A text that no
+        reader recognises is read as one essay unit, and the report says plainly that no
+        thread structure was recognised (with an :class:`IngestWarning`).
     strict : bool, default False
         Raise :class:`~workbench.errors.IngestError` at the first bad record instead of
         skipping it and reporting it in ``units.attrs["report"]``.
@@ -107,7 +129,14 @@ def load_threads(
     DataFrame
         The units table (:data:`workbench.corpus.UNIT_COLUMNS`, plus ``title``,
         ``content_warning``, ``url`` and ``extra`` where the format has them), with
-        ``attrs["source"]`` and ``attrs["report"]``.
+        ``attrs["source"]`` (file name, format, checksum, ``platform`` and
+        ``structure``: ``native`` when the reply tree comes from the platform's own
+        marks, ``inferred`` when the workbench reconstructed it, ``none`` for one
+        unit), ``attrs["report"]`` (one dict per problem: ``file``, ``line``,
+        ``record``, ``field``, ``message``, ``skipped``, ``kind``) and
+        ``attrs["counts"]`` (problems by kind: ``orphan``, ``empty``, ``duplicate``,
+        ``chrome``, ``missing``, ``record``, ``structure``, ..., and ``skipped``: records
+        left out).
 
     Raises
     ------
@@ -118,8 +147,8 @@ def load_threads(
     Examples
     --------
     >>> units = load_threads("data/examples/wordpress_not_all_like_that.txt")
-    >>> units.attrs["source"]["format"]
-    'wordpress-text'
+    >>> units.attrs["source"]["format"], units.attrs["source"]["structure"]
+    ('wordpress-text', 'native')
     >>> units.groupby("depth").size().to_dict()
     {0: 1, 1: 23, 2: 12, 3: 6}
     >>> units.loc[units["kind"] == "pingback", "author"].tolist()
@@ -130,7 +159,12 @@ def load_threads(
         raise FileNotFoundError(f"no such thread file: {p}")
     if not p.is_file():
         raise IngestError("is not a file; pass one thread file (loop over a folder yourself)", path=p)
-    fmt = format if format is not None else sniff_format(p)
+    recognised = True
+    if format is None:
+        fmt, claim = sniff(p)
+        recognised = fmt != "essay" or claim is not None
+    else:
+        fmt = format
     if fmt not in _READERS:
         raise ValueError(f"unknown format {fmt!r}; valid formats: {sorted(FORMATS)}")
     reader = _READERS[fmt]
@@ -138,150 +172,34 @@ def load_threads(
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise TypeError(f"format {fmt!r} takes no option(s) {unknown}; its options are {valid}")
-    ctx = Context(p, fmt, strict=strict, progress=progress, encoding=encoding)
+    ctx = Context(p, fmt, strict=strict, progress=progress, encoding=encoding, sniffed=format is None)
+    ctx.recognised = recognised
     records = reader(ctx, **options)
-    if not isinstance(records, pd.DataFrame) and not records:
-        records = pd.DataFrame(columns=["unit_id", "thread_id", "text"])
-    lines: list[str] = []
-    units = make_units(records, source=fmt, report=lines)
+    units = finish(records, ctx)
     del records
-    for line in lines:
-        ctx.problem(line, skipped="first occurrence of each was kept" in line)
-    _flag_dangling(units, ctx)
-    auto = units["kind"] == AUTO_KIND
-    if auto.any():
-        depth = units.loc[auto, "depth"].to_numpy()
-        units.loc[auto, "kind"] = np.where(depth == 0, "post", np.where(depth == 1, "comment", "reply"))
-    units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": checksum(p)}
+    if not ctx.recognised:
+        ctx.note(
+            "no thread structure recognised: the text was read as one essay unit. If it is a thread, its shape "
+            f"was not one the workbench knows; pass format= (one of {', '.join(_TEXT_FORMATS)}) or save the page "
+            "as HTML (File > Save Page As) and import that", kind="structure")
+    ctx.finish_report()
+    structure = ctx.structure or _default_structure(fmt, units)
+    platform = ctx.platform if ctx.platform is not None else _PLATFORM.get(fmt)
+    units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": ctx.digest or checksum(p),
+                             "platform": platform, "structure": structure}
+    if ctx.confidence is not None:
+        units.attrs["source"]["confidence"] = ctx.confidence
     units.attrs["report"] = ctx.report
-    problems = [r for r in ctx.report if r["field"] != "encoding"]
-    if problems:
-        shown = "\n".join(f"  - {_where(r)}: {r['message']}" for r in problems[:5])
-        more = f"\n  ... and {len(problems) - 5} more" if len(problems) > 5 else ""
-        warnings.warn(
-            f"{p.name}: {len(units)} units read; {ctx.skipped} record(s) skipped, "
-            f"{len(problems)} problem(s) reported in units.attrs['report']:\n{shown}{more}",
-            IngestWarning,
-            stacklevel=2,
-        )
+    units.attrs["counts"] = {**ctx.counts, "skipped": ctx.skipped}
+    message = warning_text(units, ctx)
+    if message:
+        warnings.warn(message, IngestWarning, stacklevel=2)
     return units
 
 
-def _flag_dangling(units: pd.DataFrame, ctx: Context) -> None:
-    """Units whose parent is not in their thread must be flagged 'orphan' (make_units does
-    that for status 'ok'); a deleted, pending, ... unit keeps its own status in ``extra``."""
-    if units.empty:
-        return
-    has_parent = units["parent_id"].notna().to_numpy()
-    if not has_parent.any():
-        return
-    key = units["thread_id"] + "\x1f" + units["unit_id"]
-    pkey = units["thread_id"] + "\x1f" + units["parent_id"].fillna("")
-    dangling = has_parent & (pd.Index(key).get_indexer(pkey) == -1) & (units["status"] != "orphan").to_numpy()
-    if not dangling.any():
-        return
-    if "extra" not in units.columns:
-        units["extra"] = None
-    for i in dangling.nonzero()[0]:
-        row = units.iloc[i]
-        extra = dict(row["extra"]) if isinstance(row["extra"], dict) else {}
-        extra["source_status"] = row["status"]
-        units.at[units.index[i], "extra"] = extra
-        ctx.note(f"unit {row['unit_id']!r} ({row['status']}) replies to {row['parent_id']!r}, which is not "
-                 "in the file; flagged 'orphan' (its own status is kept in extra['source_status'])",
-                 record=row["unit_id"], field="parent_id")
-    units.loc[dangling, "status"] = "orphan"
-
-
-def _where(r: dict[str, Any]) -> str:
-    parts = [r["file"]]
-    if r.get("line") is not None:
-        parts.append(f"line {r['line']}")
-    if r.get("record") is not None:
-        parts.append(f"record {r['record']}")
-    if r.get("field") is not None:
-        parts.append(f"field {r['field']!r}")
-    return ", ".join(parts)
-
-
-_EXT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-        ".parquet": "parquet", ".pq": "parquet", ".zst": "pushshift", ".js": "x-archive"}
-
-
-def sniff_format(path: str | PathLike[str]) -> str:
-    """Guess a thread file's format from its name and first bytes.
-
-    Examples
-    --------
-    >>> sniff_format("data/examples/twitter_unrolled_thread.txt")
-    'x-unrolled'
-    >>> sniff_format("data/examples/essay_bridging_the_divide.txt")
-    'essay'
-    """
-    p = Path(path)
-    ext = p.suffix.lower()
-    if ext in _EXT:
-        return _EXT[ext]
-    with open(p, "rb") as fh:
-        head_bytes = fh.read(1 << 20)
-    head = head_bytes.decode("utf-8", errors="replace").lstrip("\ufeff")
-    stripped = head.lstrip()
-    if stripped.startswith("window.YTD."):
-        return "x-archive"
-    if stripped.startswith("<") and ext not in (".html", ".htm"):
-        if "<rss" in head[:5000] and "wordpress.org/export" in head:
-            return "wxr"
-        if "<disqus" in head[:5000]:
-            return "disqus"
-        if ext == ".xml":
-            raise IngestError("is XML but neither a WordPress WXR export (<rss> with the wp: namespace) "
-                              "nor a Disqus export (<disqus>); pass format=", path=p.name)
-    if ext in (".ndjson", ".jsonl") or (stripped.startswith("{") and _is_ndjson(head)):
-        first = next((ln for ln in head.splitlines() if ln.strip()), "")
-        try:
-            rec = json.loads(first)
-        except json.JSONDecodeError:
-            rec = {}
-        if isinstance(rec, dict) and "parent_id" in rec and ("link_id" in rec or "subreddit" in rec):
-            return "pushshift"
-        if isinstance(rec, dict) and rec.get("name", "").startswith(("t1_", "t3_")):
-            return "pushshift"
-        return "jsonl"
-    if stripped.startswith(("{", "[")) or ext == ".json":
-        return _sniff_json(p, head)
-    if ext in (".html", ".htm", ".md"):
-        return "essay"
-    if wordpress.looks_like_wordpress_text(head):
-        return "wordpress-text"
-    if twitter.looks_like_unrolled(head):
-        return "x-unrolled"
-    return "essay"
-
-
-def _is_ndjson(head: str) -> bool:
-    lines = [ln for ln in head.splitlines()[:3] if ln.strip()]
-    if len(lines) < 2:
-        return False
-    try:
-        return all(isinstance(json.loads(ln), dict) for ln in lines[:2])
-    except json.JSONDecodeError:
-        return False
-
-
-def _sniff_json(p: Path, head: str) -> str:
-    h = head[:200_000]
-    if '"kind"' in h and ('"t3"' in h or '"Listing"' in h):
-        return "reddit"
-    if '"thread"' in h and '"at://' in h:
-        return "bluesky"
-    if '"ancestors"' in h or '"descendants"' in h or ('"in_reply_to_id"' in h and '"account"' in h):
-        return "mastodon"
-    if '"data"' in h and ('"author_id"' in h or '"conversation_id"' in h or '"includes"' in h
-                          or '"edit_history_tweet_ids"' in h):
-        return "x-api"
-    raise IngestError(
-        "is JSON but its shape was not recognised; expected a Reddit thread, an X API v2 response, "
-        "a Mastodon context, or a Bluesky getPostThread response. Pass format= (one of "
-        f"{sorted(FORMATS)})",
-        path=p.name,
-    )
+def _default_structure(fmt: str, units: pd.DataFrame) -> str:
+    if fmt == "essay" or len(units) <= 1:
+        return "none"
+    if fmt in _PLATFORM:
+        return "native"
+    return "native" if units["parent_id"].notna().any() else "none"

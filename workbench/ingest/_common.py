@@ -7,24 +7,24 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import html
 import json
-import re
-import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from html.parser import HTMLParser
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import IngestError
+from ._text import html_to_text, normalise_whitespace, slug, unescape_once
 
 __all__ = [
     "IngestWarning",
     "Context",
+    "REPORT_KINDS",
+    "STRUCTURES",
     "html_to_text",
     "normalise_whitespace",
     "unescape_once",
@@ -46,51 +46,89 @@ class IngestWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------- context
+#: Kinds of report entries, counted in ``units.attrs["counts"]`` and by ``workbench import``.
+REPORT_KINDS = ("record", "duplicate", "orphan", "empty", "missing", "chrome", "structure", "encoding", "note")
+#: At most this many report entries of one kind are listed; the rest are counted.
+MAX_LISTED = 200
+
+#: How a thread's reply structure was read (``units.attrs["source"]["structure"]``).
+STRUCTURES = ("native", "inferred", "none")
+
+
 class Context:
     """What a reader needs: the file, the format, strictness, and the problem report.
 
     Readers call :meth:`problem` for every bad record. In strict mode that raises
     :class:`~workbench.errors.IngestError`; otherwise the problem is recorded in
-    ``report`` (later ``units.attrs["report"]``) and the record is skipped.
+    ``report`` (later ``units.attrs["report"]``) and the record is skipped. Readers
+    also say how they read the file: ``platform`` (``"wordpress"``, ``"reddit"``, ...)
+    and ``structure`` (one of :data:`STRUCTURES`); ``recognised`` is False when a
+    sniffed text showed no thread structure at all.
     """
 
     def __init__(self, path: Path, format: str, *, strict: bool = False, progress: bool | None = None,
-                 encoding: str | None = None):
+                 encoding: str | None = None, sniffed: bool = False):
         self.path = path
         self.name = path.name
         self.format = format
         self.strict = strict
         self.progress = progress
         self.encoding = encoding
+        self.sniffed = sniffed
         self.report: list[dict[str, Any]] = []
+        self.counts: Counter[str] = Counter()
         self.skipped = 0
+        self.platform: str | None = None
+        self.structure: str | None = None
+        self.recognised = True
+        self.confidence: float | None = None
+        self.digest: str | None = None  # the sha256 of the file, when a reader hashed it on the way
         self._size: int | None = None
 
     # -- problems ------------------------------------------------------------------
+    def _add(self, kind: str, message: str, line: Any, record: Any, field: str | None, skipped: bool) -> None:
+        self.counts[kind] += 1
+        if self.counts[kind] > MAX_LISTED:
+            return
+        self.report.append(
+            {"file": self.name, "line": line, "record": record, "field": field,
+             "message": message, "skipped": skipped, "kind": kind}
+        )
+
     def problem(self, message: str, *, line: int | None = None, record: Any = None,
-                field: str | None = None, skipped: bool = True) -> None:
+                field: str | None = None, skipped: bool = True, kind: str = "record") -> None:
         """Record (or, when strict, raise) a problem with one record of the file."""
         if self.strict:
             raise IngestError(message, path=self.name, line=line, record=record, field=field)
-        self.report.append(
-            {"file": self.name, "line": line, "record": record, "field": field,
-             "message": message, "skipped": skipped}
-        )
+        self._add(kind, message, line, record, field, skipped)
         if skipped:
             self.skipped += 1
 
     def note(self, message: str, *, line: int | None = None, record: Any = None,
-             field: str | None = None) -> None:
+             field: str | None = None, kind: str = "note") -> None:
         """Record something the reader changed without skipping a record (never raises)."""
-        self.report.append(
-            {"file": self.name, "line": line, "record": record, "field": field,
-             "message": message, "skipped": False}
-        )
+        self._add(kind, message, line, record, field, False)
+
+    def finish_report(self) -> None:
+        """Add one line per kind whose entries were too many to list."""
+        for kind, n in sorted(self.counts.items()):
+            if n > MAX_LISTED:
+                self.report.append(
+                    {"file": self.name, "line": None, "record": None, "field": None,
+                     "message": f"... and {n - MAX_LISTED} more of this kind ({kind}), counted but not listed",
+                     "skipped": False, "kind": kind}
+                )
 
     def error(self, message: str, *, line: int | None = None, record: Any = None,
               field: str | None = None) -> IngestError:
         """An error that stops the import whatever ``strict`` says (nothing readable)."""
         return IngestError(message, path=self.name, line=line, record=record, field=field)
+
+    def read_as(self, platform: str | None, structure: str, *, confidence: float | None = None) -> None:
+        """Say how the file was read: the platform and the structure (native, inferred, none)."""
+        if structure not in STRUCTURES:
+            raise ValueError(f"structure must be one of {STRUCTURES}, not {structure!r}")
+        self.platform, self.structure, self.confidence = platform, structure, confidence
 
     # -- bytes and text ------------------------------------------------------------
     @property
@@ -138,7 +176,7 @@ class Context:
                "cp1252 (Windows Western); check accented letters and quotes in those lines, "
                "or pass encoding=... to load_threads")
         warnings.warn(msg, IngestWarning, stacklevel=4)
-        self.note(msg, line=lines[0], field="encoding")
+        self.note(msg, line=lines[0], field="encoding", kind="encoding")
 
     def iter_lines(self, desc: str = "Reading") -> Iterator[tuple[int, str]]:
         """Stream the file as (line number, text) pairs, decoding line by line."""
@@ -208,121 +246,7 @@ def checksum(path: Path) -> str:
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------- text
-_BLOCK = {
-    "p", "div", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table",
-    "pre", "section", "article", "header", "footer", "figure", "figcaption", "dl", "hr",
-}
-_LINE = {"br", "li", "tr", "dt", "dd"}
-_SKIP = {"script", "style", "template", "noscript", "iframe", "object", "embed", "svg",
-         "math", "head", "title", "textarea", "select"}
-
-
-class _TextParser(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP:
-            self.skip += 1
-        elif self.skip:
-            return
-        elif tag in _BLOCK:
-            self.parts.append("\n\n")
-        elif tag in _LINE:
-            self.parts.append("\n")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.parts.append(alt)
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _SKIP:
-            return
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif not self.skip and tag in _BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(markup: str) -> str:
-    """HTML to plain text: tags removed, entities unescaped exactly once, whitespace normalised.
-
-    Script, style and similar elements are dropped with their content; an image keeps
-    only its ``alt`` text (WordPress writes emoji as images); block elements become
-    line breaks.
-
-    Examples
-    --------
-    >>> html_to_text('<p>Not &amp;amp; all<br>of us <img src=x onerror="alert(1)" alt="😉"></p><script>x()</script>')
-    'Not &amp; all\\nof us 😉'
-    """
-    if "<" not in markup:
-        return normalise_whitespace(html.unescape(markup)) if "&" in markup else normalise_whitespace(markup)
-    parser = _TextParser()
-    parser.feed(markup)
-    parser.close()
-    return normalise_whitespace("".join(parser.parts))
-
-
-def unescape_once(text: str) -> str:
-    """Plain text that arrives HTML-escaped once (tweets, Reddit bodies): unescape, normalise.
-
-    Examples
-    --------
-    >>> unescape_once("fish &amp;amp; chips &lt;3")
-    'fish &amp; chips <3'
-    """
-    return normalise_whitespace(html.unescape(text) if "&" in text else text)
-
-
-_HSPACE = re.compile(r"[^\S\n]+")
-_MANY_NL = re.compile(r"\n{3,}")
-
-
-def normalise_whitespace(text: str) -> str:
-    """Runs of spaces and tabs become one space, lines are stripped, at most one blank line.
-
-    Examples
-    --------
-    >>> normalise_whitespace("  a\\u00a0 b \\r\\n\\r\\n\\r\\n c\\t")
-    'a b\\n\\nc'
-    """
-    # fast path: printable text has no whitespace but the ASCII space
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _HSPACE.sub(" ", text)
-    if "\n" in text:
-        text = "\n".join(line.strip() for line in text.split("\n"))
-        text = _MANY_NL.sub("\n\n", text)
-    return text.strip()
-
-
-def slug(text: str, max_len: int = 40) -> str:
-    """A lower-case ASCII slug for ids.
-
-    Examples
-    --------
-    >>> slug("But we’re not all like that …")
-    'but-were-not-all-like-that'
-    """
-    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    norm = re.sub(r"[’'`]", "", norm)
-    out = re.sub(r"[^a-z0-9]+", "-", norm).strip("-")
-    return out[:max_len].rstrip("-") or "untitled"
-
-
+# --------------------------------------------------------------------------- time
 def to_utc(value: Any, fmt: str | None = None) -> pd.Timestamp | None:
     """A time value as a UTC Timestamp; None when missing. Raises ValueError when unreadable."""
     if value is None or value == "" or (isinstance(value, float) and value != value):
@@ -332,7 +256,7 @@ def to_utc(value: Any, fmt: str | None = None) -> pd.Timestamp | None:
     if fmt is not None:
         dt = datetime.strptime(str(value), fmt)
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         return pd.Timestamp(dt).tz_convert("UTC")
     ts = pd.Timestamp(value)
     if ts is pd.NaT:

@@ -1,9 +1,10 @@
 """A single post or essay as a one-unit thread (``.txt``, ``.md``, ``.html``).
 
-The first line is the title when it is short and followed by a blank line (for HTML:
-``<title>`` or the first ``<h1>``). Blog furniture at the end ("Comments are closed.",
-"%d bloggers like this:", "Powered by", ...) is dropped. The id is
-``post:<slug of title>-<sha256 prefix of the text>``.
+The first line is the title when it is short and followed by a blank line (for HTML,
+parsed with lxml: the first ``<h1>``, else ``<title>``). Blog furniture at the end
+("Comments are closed.", "%d bloggers like this:", "Powered by", ...) is dropped. The id
+is ``post:<slug of title>-<sha256 prefix of the text>``. A text read as an essay has no
+reply structure (``structure`` ``none``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import re
 from typing import Any
 
-from ._common import Context, html_to_text, normalise_whitespace, slug
+from ._common import Context, normalise_whitespace, slug
 
 __all__ = ["read_essay"]
 
@@ -26,13 +27,17 @@ _TRAILER = re.compile(
 def read_essay(ctx: Context, *, title: str | None = None, author: str = "", thread_id: str | None = None
                ) -> list[dict[str, Any]]:
     """Read one post or essay (see the module docstring)."""
+    ctx.read_as(ctx.platform, "none")
     raw = ctx.read_text()
     if ctx.path.suffix.lower() in (".html", ".htm") or raw.lstrip().lower().startswith(("<!doctype html", "<html")):
+        from ._text import element_text
+        from .html.page import parse_page, title_of
+
+        doc = parse_page(ctx)
         if title is None:
-            m = re.search(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", raw, re.I | re.S)
-            if m:
-                title = html_to_text(m.group(1) or m.group(2)) or None
-        text = html_to_text(raw)
+            title = title_of(doc)
+        body = doc.find("body")
+        text = element_text(body if body is not None else doc)
         if title and text.startswith(title):
             text = text[len(title):].lstrip()
     else:
@@ -50,4 +55,4 @@ def read_essay(ctx: Context, *, title: str | None = None, author: str = "", thre
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     tid = thread_id or f"post:{slug(title or ctx.path.stem)}-{digest}"
     return [{"unit_id": tid, "thread_id": tid, "parent_id": None, "author": author, "text": text,
-             "kind": "post", "status": "ok", "title": title}]
+             "kind": "post", "status": "ok", "title": title, "_line": 1}]

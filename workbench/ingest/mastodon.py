@@ -32,7 +32,7 @@ def read_mastodon(ctx: Context, *, instance: str | None = None) -> list[dict[str
         descendants = doc
     elif isinstance(doc, dict):
         focus = doc.get("status") if isinstance(doc.get("status"), dict) else None
-        ctxt = doc.get("context") if isinstance(doc.get("context"), dict) else doc
+        ctxt: dict[str, Any] = doc["context"] if isinstance(doc.get("context"), dict) else doc
         ancestors = ctxt.get("ancestors") or []
         descendants = ctxt.get("descendants") or []
         if focus is None and "id" in doc and "content" in doc:
@@ -82,6 +82,7 @@ def read_mastodon(ctx: Context, *, instance: str | None = None) -> list[dict[str
         acc = s.get("account") or {}
         inner = s.get("reblog") if isinstance(s.get("reblog"), dict) else None
         content = (inner or s).get("content") or ""
+        parent_id: str | None
         if parent is None and group == "descendants":
             ctx.note("a reply without in_reply_to_id (its parent was probably deleted); kept as an orphan",
                      record=f"status {sid}", field="in_reply_to_id")

@@ -1,4 +1,4 @@
-"""Reddit: a thread's ``.json`` (post and nested comments) and Pushshift-style NDJSON dumps.
+"""Reddit: a thread's ``.json`` (post and nested comments); Pushshift dumps are read by :mod:`.pushshift`.
 
 Ids keep Reddit's fullnames: ``reddit:t3_<post>`` for the post (also the thread id)
 and ``reddit:t1_<comment>``; ``parent_id`` carries the ``t1_``/``t3_`` prefix, so it
@@ -9,15 +9,11 @@ and are unescaped once. ``[deleted]`` and ``[removed]`` comments stay as placeho
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from ._common import AUTO_KIND, Context, epoch_to_utc, load_json, unescape_once
 
-from ._common import AUTO_KIND, Context, epoch_to_utc, load_json, parsed_lines, unescape_once
-
-__all__ = ["read_reddit", "read_pushshift"]
+__all__ = ["read_reddit"]
 
 _GONE = {"[deleted]": "deleted", "[removed]": "removed"}
 
@@ -122,87 +118,3 @@ def read_reddit(ctx: Context) -> list[dict[str, Any]]:
             kids = (replies.get("data") or {}).get("children") or []
             stack.extend(reversed([k for k in kids if isinstance(k, dict)]))
     return records
-
-
-def read_pushshift(ctx: Context, *, placeholders: bool = True) -> pd.DataFrame:
-    """Read Pushshift / Arctic-Shift NDJSON (``.ndjson``, ``.jsonl``, or ``.zst`` compressed), streaming.
-
-    One JSON object per line: comments (``body``, ``parent_id``, ``link_id``) and
-    optionally submissions (``title``). The tree is rebuilt from ``parent_id``. A
-    thread whose submission is not in the file gets a ``missing`` placeholder root
-    (``placeholders=False`` leaves its top-level comments as orphans instead). A bad
-    line is skipped and reported with its line number.
-    """
-    uid: list[str] = []
-    thread: list[str] = []
-    parent: list[str | None] = []
-    author: list[str] = []
-    created: list[float] = []
-    text: list[str] = []
-    kind: list[str] = []
-    status: list[str] = []
-    title: list[str | None] = []
-    posts: set[str] = set()
-    threads: dict[str, None] = {}
-    for n, rec in parsed_lines(ctx):
-        if not isinstance(rec, dict):
-            ctx.problem(f"a JSON {type(rec).__name__}, expected an object", line=n)
-            continue
-        rid = rec.get("id")
-        if not rid:
-            ctx.problem("no 'id'", line=n, field="id")
-            continue
-        is_post = "parent_id" not in rec and ("title" in rec or str(rec.get("name", "")).startswith("t3_"))
-        if is_post:
-            full = f"reddit:t3_{rid}"
-            body = str(rec.get("selftext") or "")
-            link = full
-            par = None
-            posts.add(full)
-            title.append(unescape_once(str(rec.get("title") or "")) or None)
-            kind.append("post")
-        else:
-            p, link_id = rec.get("parent_id"), rec.get("link_id")
-            if not p or not link_id:
-                ctx.problem("a comment without 'parent_id' or 'link_id'", line=n,
-                            field="parent_id" if not p else "link_id")
-                continue
-            full = f"reddit:t1_{rid}"
-            body = str(rec.get("body") or "")
-            link = f"reddit:{link_id}"
-            par = f"reddit:{p}"
-            title.append(None)
-            kind.append(AUTO_KIND)
-        st = _status(body, rec.get("_meta"))
-        c = rec.get("created_utc")
-        try:
-            c = float(c) if c not in (None, "") else math.nan
-        except (TypeError, ValueError):
-            ctx.note(f"unreadable created_utc {c!r}; kept without a time", line=n, field="created_utc")
-            c = math.nan
-        a = rec.get("author") or ""
-        uid.append(full)
-        thread.append(link)
-        parent.append(par)
-        author.append("" if a == "[deleted]" else str(a))
-        created.append(c)
-        text.append("" if st != "ok" else unescape_once(body))
-        status.append(st)
-        threads[link] = None
-    frame = pd.DataFrame({
-        "unit_id": uid, "thread_id": thread, "parent_id": parent, "author": author,
-        "posted_at": pd.to_datetime(np.asarray(created, dtype="float64"), unit="s", utc=True),
-        "text": text, "kind": kind, "status": status, "title": title,
-    })
-    del uid, thread, parent, author, created, text, kind, status
-    missing = [link for link in threads if link not in posts] if placeholders else []
-    if missing:
-        roots = pd.DataFrame({
-            "unit_id": missing, "thread_id": missing, "parent_id": None, "author": "",
-            "posted_at": pd.Series(pd.NaT, index=range(len(missing)), dtype=frame["posted_at"].dtype),
-            "text": "", "kind": "post", "status": "missing", "title": None,
-        })
-        frame = pd.concat([roots, frame], ignore_index=True)
-    if not any(t is not None for t in title):
-        frame = frame.drop(columns="title")
-    return frame

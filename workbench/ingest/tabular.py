@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -47,7 +47,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _mapping(ctx: Context, header: list[str], columns: Mapping[str, str] | None, line: int | None
+def _mapping(ctx: Context, header: Sequence[str | None], columns: Mapping[str, str] | None, line: int | None
              ) -> dict[str, str]:
     if columns is not None and not isinstance(columns, Mapping):
         raise TypeError(f"columns must be a mapping of field -> column name, not {type(columns).__name__}")
@@ -81,7 +81,7 @@ def _mapping(ctx: Context, header: list[str], columns: Mapping[str, str] | None,
     return out
 
 
-def _frame(ctx: Context, header: list[str], rows: Iterable[tuple[int, Any]], columns: Mapping[str, str] | None,
+def _frame(ctx: Context, header: Sequence[str | None], rows: Iterable[tuple[int, Any]], columns: Mapping[str, str] | None,
            id_prefix: str | None, html: bool, header_line: int | None, as_dicts: bool = False) -> pd.DataFrame:
     prefix = f"{slug(ctx.path.stem)}:" if id_prefix is None else id_prefix
     cols = _mapping(ctx, header, columns, header_line)
@@ -173,7 +173,7 @@ def _delimited(ctx: Context, delimiter: str, columns, id_prefix, html) -> pd.Dat
             raise ctx.error(f"unreadable header row ({exc})", line=1) from None
         header = [h.strip() for h in header]
 
-        def rows() -> Iterator[tuple[int, list[str]]]:
+        def rows() -> Iterator[tuple[int, list[str | None]]]:
             while True:
                 try:
                     row = next(reader)

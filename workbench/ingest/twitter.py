@@ -1,20 +1,19 @@
-"""X / Twitter: API v2 conversation JSON, the account archive ``tweets.js``, unrolled text.
+"""X / Twitter: API v2 conversation JSON and the account archive ``tweets.js``.
 
 Ids are ``x:<tweet id>`` (ids stay strings: they overflow floats) and a thread is
 ``x:<conversation id>``. Tweet text arrives HTML-escaped once (``&amp;``) and is
-unescaped once. Unrolled text is taken as shown, so it is not unescaped.
+unescaped once. Unrolled threads copied as text are read by :mod:`.pasted.x`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 
-from ._common import Context, load_json, normalise_whitespace, slug, to_utc, unescape_once
+from ._common import Context, load_json, to_utc, unescape_once
 
-__all__ = ["read_x_api", "read_x_archive", "read_x_unrolled", "looks_like_unrolled"]
+__all__ = ["read_x_api", "read_x_archive"]
 
 
 def _time(ctx: Context, value: Any, where: str, fmt: str | None = None):
@@ -169,7 +168,7 @@ def read_x_archive(ctx: Context, *, author: str | None = None) -> list[dict[str,
     for i, item in enumerate(items):
         t = item.get("tweet", item) if isinstance(item, dict) else None
         tid = t.get("id_str") or t.get("id") if isinstance(t, dict) else None
-        if not tid:
+        if not tid or not isinstance(t, dict):
             ctx.problem("an item without a tweet id; expected {\"tweet\": {\"id_str\": ..., \"full_text\": ...}}",
                         record=i, field="id_str")
             continue
@@ -182,8 +181,11 @@ def read_x_archive(ctx: Context, *, author: str | None = None) -> list[dict[str,
 
     def top(tid: str) -> str:
         seen = {tid}
-        while parent.get(tid) is not None and parent[tid] in tweets and parent[tid] not in seen:
-            tid = parent[tid]
+        while True:
+            up = parent.get(tid)
+            if up is None or up not in tweets or up in seen:
+                break
+            tid = up
             seen.add(tid)
         return parent.get(tid) or tid
 
@@ -213,125 +215,3 @@ def _archive_owner(ctx: Context) -> str:
     except (ValueError, KeyError, IndexError, TypeError, OSError):
         ctx.note("account.js beside the archive could not be read; tweets have no author", field="author")
         return ""
-
-
-# --------------------------------------------------------------------------- unrolled
-_LEAD = re.compile(r"^\s*(?:\(?(\d{1,3})\s*/\s*(?:\d{1,3}|n)?\)?|(\d{1,3})[.)])\s+(?=\S)")
-_TRAIL = re.compile(r"(?:^|\s)\(?(\d{1,3})\s*/\s*(\d{1,3}|n)?\)?\s*$")
-_FURNITURE = [
-    re.compile(p, re.I) for p in (
-        r"^You can follow @\w+",
-        r"^Tip: mention @\w+",
-        r"unroll",
-        r"^Latest Threads",
-        r"\bcookies?\b.*\b(?:policy|consent|site|use)\b|\bconsent(?:ing)? to the use of cookies\b",
-        r"^[•·]\s*[•·]\s*[•·]\s*$",
-        r"^Missing some Tweet in this thread",
-        r"^Help us keep this|^Enjoying this thread|^Did Thread Reader help",
-        r"^(?:Share this|Follow (?:us|me) on)\b",
-        r"^This content may be removed anytime",
-    )
-]
-_HEADER = re.compile(r"^(?P<name>.{1,60}?)\s+@(?P<handle>\w{1,30}),?\s+\d+\s+tweets?\b", re.I)
-_FOLLOW = re.compile(r"^You can follow @(\w+)", re.I)
-
-
-def looks_like_unrolled(text: str) -> bool:
-    """True for unrolled-thread text: numbered tweets or thread-reader page furniture."""
-    lines = [ln for ln in text[:200_000].splitlines() if ln.strip()]
-    numbered = sum(1 for ln in lines if _LEAD.match(ln) or _TRAIL.search(ln))
-    if any(_FOLLOW.match(ln) or _HEADER.match(ln) or "unroll" in ln.lower() for ln in lines):
-        return True
-    return numbered >= 3 and any(re.match(r"^\s*\(?1\s*[/.)]", ln) for ln in lines[:5])
-
-
-def read_x_unrolled(ctx: Context, *, author: str | None = None, thread_id: str | None = None
-                    ) -> list[dict[str, Any]]:
-    """Read an unrolled thread copied as text.
-
-    Each non-empty line is a tweet, except with trailing numbering ("... 3/10" or a line
-    "3/10"), where lines run on until the number. Leading numbers ("1/", "1.", "(1/7)")
-    are taken off the text and become the tweet's number; gaps in the numbering stay
-    as ``missing`` placeholders. Page furniture ("You can follow @...", cookie
-    notices, "Missing some Tweet in this thread?") is dropped. Tweets form a chain:
-    each replies to the one before it.
-    """
-    handle = author
-    raw_lines = ctx.read_text().split("\n")
-    lines: list[tuple[int, str]] = []
-    for n, ln in enumerate(raw_lines, start=1):
-        s = ln.strip()
-        if not s:
-            lines.append((n, ""))
-            continue
-        f = _FOLLOW.match(s)
-        if f and handle is None:
-            handle = f.group(1)
-        h = _HEADER.match(s)
-        if h and not lines:
-            handle = handle or h["handle"]
-            continue
-        if any(p.search(s) for p in _FURNITURE):
-            continue
-        lines.append((n, s))
-    trailing = sum(1 for _, s in lines if s and _TRAIL.search(s) and not _LEAD.match(s))
-    leading = sum(1 for _, s in lines if s and _LEAD.match(s))
-    tweets: list[tuple[int | None, str, int]] = []  # (number, text, line)
-    if trailing > leading and trailing >= 2:
-        buf: list[str] = []
-        start = None
-        for n, s in lines:
-            if not s:
-                if buf:
-                    buf.append("")
-                continue
-            start = start or n
-            m = _TRAIL.search(s)
-            if m:
-                body = s[: m.start()].strip()
-                if body:
-                    buf.append(body)
-                tweets.append((int(m.group(1)), normalise_whitespace("\n".join(buf)), start))
-                buf, start = [], None
-            else:
-                buf.append(s)
-        if buf and any(buf):
-            tweets.append((None, normalise_whitespace("\n".join(buf)), start or 0))
-    else:
-        for n, s in lines:
-            if not s:
-                continue
-            m = _LEAD.match(s)
-            if m:
-                tweets.append((int(m.group(1) or m.group(2)), s[m.end():].strip(), n))
-            else:
-                tweets.append((None, s, n))
-    if not tweets:
-        raise ctx.error("no tweets found; expected one tweet per line, optionally numbered '1/ ...'")
-    first_text = next(t for _, t, _ in tweets)
-    digest = hashlib.sha256(first_text.encode("utf-8")).hexdigest()[:8]
-    # the id holds no handle: ids travel into pseudonymised exports
-    tid = thread_id or f"x-unrolled:{digest}"
-    records: list[dict[str, Any]] = []
-    expected = 1
-    prev: str | None = None
-    used: set[int] = set()
-    for number, text, line in tweets:
-        if number is not None and number > expected and number not in used:
-            for gap in range(expected, number):
-                uid = f"{tid}:{gap}"
-                records.append({"unit_id": uid, "thread_id": tid, "parent_id": prev, "author": handle or "",
-                                "text": "", "kind": "tweet", "status": "missing"})
-                prev = uid
-                used.add(gap)
-            ctx.note(f"tweet(s) {list(range(expected, number))} missing from the numbering (deleted or "
-                     "not captured); kept as 'missing' placeholders", line=line, field="number")
-        n = number if number is not None and number not in used else max(used | {expected - 1}) + 1
-        used.add(n)
-        uid = f"{tid}:{n}"
-        records.append({"unit_id": uid, "thread_id": tid, "parent_id": prev, "author": handle or "",
-                        "text": text, "kind": "tweet", "status": "ok",
-                        "extra": {"number": number} if number is not None else None})
-        prev = uid
-        expected = n + 1
-    return records

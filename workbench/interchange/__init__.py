@@ -1,18 +1,18 @@
-"""Exchange with other tools: REFI-QDA codebooks (``.qdc``) and projects (``.qdpx``), CSV and XLSX."""
+"""Exchange with other tools: REFI-QDA codebooks (``.qdc``) and projects (``.qdpx``), CSV and XLSX.
+
+* :mod:`~workbench.interchange.qdc`: the codebook as REFI-QDA codebook XML, both ways;
+* :mod:`~workbench.interchange.qdpx`: the project (units, codebook, coders, codings) as a
+  REFI-QDA project, both ways;
+* :mod:`~workbench.interchange.tabular`: units and codings as CSV or XLSX.
+
+Every export of units goes through :func:`workbench.privacy.export_view`, so it is
+pseudonymised unless raw data is asked for with the pseudonym key.
+"""
 
 from __future__ import annotations
 
-from .refi import (
-    CODEBOOK_NS,
-    PROJECT_NS,
-    RefiProject,
-    import_qdpx,
-    read_qdc,
-    read_qdpx,
-    write_qdc,
-    write_qdpx,
-)
-
+from .qdc import CODEBOOK_NS, read_qdc, write_qdc
+from .qdpx import PROJECT_NS, RefiProject, import_qdpx, read_qdpx, write_qdpx
 from .tabular import FORMATS, codings_table, export_codings, export_units, units_table
 
 __all__ = [

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from workbench.privacy import ExportView, PseudonymKey, export_view
+from ..privacy import ExportView, PseudonymKey, export_view
+from ..sentinels import ALL_ROUNDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.project import Project
@@ -58,13 +59,13 @@ def _format(path: Path, format: str | None) -> str:
         if fmt not in FORMATS.values():
             raise ValueError(f"format must be one of {sorted(set(FORMATS.values()))}, not {format!r}")
         return fmt
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    by_suffix = FORMATS.get(path.suffix.lower())
+    if by_suffix is None:
         raise ValueError(
             f"cannot tell the format of {path} from its suffix {path.suffix!r}; "
             f"use one of {sorted(FORMATS)} or pass format='csv' / format='xlsx'"
         )
-    return fmt
+    return by_suffix
 
 
 def units_table(view: ExportView) -> pd.DataFrame:
@@ -110,7 +111,7 @@ def codings_table(view: ExportView, *, include_uncoded: bool = True) -> pd.DataF
             c[col] = None
     how = "left" if include_uncoded else "inner"
     merged = units.merge(c[["unit_id"] + [x for x in _CODING_COLUMNS if x != "span_text"]], on="unit_id", how=how)
-    spans = []
+    spans: list[str | None] = []
     for text, s, e in zip(merged["text"], merged["span_start"], merged["span_end"]):
         if pd.isna(s) or pd.isna(e) or not isinstance(text, str):
             spans.append(None)
@@ -137,7 +138,7 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             return value.item()
@@ -197,7 +198,7 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
 
 
 def _about(view: ExportView, what: str) -> pd.DataFrame:
-    facts = {"export": what, "exported_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    facts = {"export": what, "exported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     facts.update(view.about())
     return pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]})
 
@@ -213,7 +214,7 @@ def _export(
     formula_guard: bool,
     redact_kinds: Sequence[str],
     coder: Any = None,
-    round: Any = ...,
+    round: Any = ALL_ROUNDS,
     include_uncoded: bool = True,
 ) -> Path:
     target = Path(path).expanduser()
@@ -236,7 +237,7 @@ def export_codings(
     raw: bool = False,
     key: PseudonymKey | None = None,
     coder: str | Sequence[str] | None = None,
-    round: Any = ...,
+    round: Any = ALL_ROUNDS,
     include_uncoded: bool = True,
     redact_kinds: Sequence[str] = ("url", "email", "phone", "handle"),
     formula_guard: bool = True,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "NO_ROUND"]
+__all__ = ["metadata", "NO_ROUND_KEY"]
 
-#: ``round_key`` used in the derived tables for coding outside any round.
-NO_ROUND = 0
+#: ``round_key`` of the derived tables for coding outside any round (the event log and
+#: memos use NULL there; callers say ``workbench.NO_ROUND``, never this key).
+NO_ROUND_KEY = 0
 
 metadata = sa.MetaData()
 

@@ -46,6 +46,7 @@ from .. import charts
 from ..agreement import AgreementWarning, coincidence_matrix, pairwise
 from ..codebook import Codebook
 from ..project import Project
+from ..sentinels import ALL_ROUNDS
 
 __all__ = ["ReliabilityDashboard", "coder_matrix_chart", "ALL_CODES", "ALL_CODINGS", "NONE"]
 
@@ -292,7 +293,7 @@ class ReliabilityDashboard(W.VBox):
     def _codings(self, round: str | None) -> pd.DataFrame:
         key = ("codings", round)
         if key not in self._cache:
-            self._cache[key] = self.project.codings(round=... if round is None else round)
+            self._cache[key] = self.project.codings(round=ALL_ROUNDS if round is None else round)
         return self._cache[key]
 
     def report(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
@@ -310,7 +311,7 @@ class ReliabilityDashboard(W.VBox):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AgreementWarning)
                 rep = self.project.agreement(
-                    round=round, codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed
+                    round=ALL_ROUNDS if round is None else round, codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed
                 )
             keep = {"(overall)", *codes} | ({f"group:{group}"} if group != ALL_CODES else set())
             if group == ALL_CODES:
