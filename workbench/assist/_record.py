@@ -13,14 +13,18 @@ the store needs no change here:
   yet). Until then the model's events have no origin; the coder's kind tells them apart.
 * ``WIRING no code``: ``project.code(unit_id, [], coder=...)`` records "coded, no code
   applies" (``reliability_table`` already reads a row with a missing code that way). Until
-  then such units are kept in the run record (``no_code``) and :mod:`.validate` adds them.
-* ``WIRING model_runs``: a ``model_runs`` table (run_id, coder, kind, model, version,
-  settings/prompt JSON, seed, temperature, round, codebook_version, units, no_code,
-  failures JSON, seen_units, privacy, status, started_at, finished_at), shown in the audit
-  log and the reliability report, with ``project.add_model_run(record)``,
-  ``project.update_model_run(run_id, **changes)`` and ``project.model_runs()``. Until then a
-  run is the project setting ``assist.run.<run_id>`` (JSON; ``set_setting`` audits it) and
-  ``assist.runs`` lists the run ids.
+  then such units are kept in the run record (``no_code``) and :mod:`.validate` adds them;
+  once it exists, the two ``no_code`` branches of :mod:`.apply` (marked) call
+  :func:`code_unit` with no codes as well.
+* ``WIRING model_runs``: a ``model_runs`` table with one row per run and the record's
+  fields (run_id, coder, kind, model, version, settings or prompt as JSON, seed,
+  temperature, round, codebook_version, units, coded, no_code, failures as JSON,
+  seen_units, offered, privacy, status, error, started_at, finished_at), shown in the audit
+  log and the reliability report; ``project.add_model_run(record)`` inserts or updates by
+  ``run_id`` (a run is saved when it starts and again when it finishes or stops) and
+  ``project.model_runs()`` returns the full records. Until then a run is the project
+  setting ``assist.run.<run_id>`` (JSON; ``set_setting`` audits it) and ``assist.runs``
+  lists the run ids (not safe for two runs started at the same moment).
 * ``WIRING suggestion visible``: the coding panel records, with each coding, whether a
   model's suggestion was visible (``project.code(..., suggestion_visible=True)``); not used
   here.

@@ -162,7 +162,7 @@ def _apply_classifier(project: Any, model: ClassifierModel, units: Any, round: A
                 code_unit(project, uid, codes, coder=name, round=round, memo=None)
                 record["coded"].append(uid)
             else:
-                record["no_code"].append(uid)
+                record["no_code"].append(uid)  # WIRING no code: code_unit(project, uid, [], ...)
     except Exception as exc:
         record.update(status="stopped", error=str(exc), finished_at=now())
         save_run(project, record)
@@ -203,7 +203,7 @@ def _apply_llm(project: Any, coder: LLMCoder, units: Any, round: Any, key: Any, 
                 code_unit(project, uid, answer["codes"], coder=name, round=round, memo=answer["reason"] or None)
                 record["coded"].append(uid)
             else:
-                record["no_code"].append(uid)
+                record["no_code"].append(uid)  # WIRING no code: code_unit(project, uid, [], ...)
                 record["no_code_reasons"][uid] = answer["reason"]
     except Exception as exc:
         record.update(status="stopped", error=str(exc), finished_at=now())
