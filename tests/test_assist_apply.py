@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 import workbench as wb
 from workbench.assist._synthetic import CODEBOOK, synthetic_project
 from workbench.sentinels import ALL_ROUNDS
@@ -65,7 +66,10 @@ def test_apply_records_a_model_coder_and_leaves_the_humans_alone(pilot):
     after = pilot.history()
     assert _records(after.iloc[: len(before)]) == _records(before)
     assert set(after.iloc[len(before):]["coder"]) == {name}
-    assert pilot.coders().set_index("name").loc[name, "role"] == "model"
+    coders = pilot.coders().set_index("name")
+    assert (coders.loc[name, "kind"], coders.loc[name, "role"]) == ("model", "coder")
+    assert set(coders.drop(index=name)["kind"]) == {"human"}
+    assert set(after.iloc[len(before):]["origin"]) == {"model"}  # the same log, origin model
     # the model coder is in the agreement report as a coder
     report = pilot.agreement(ci=False)
     assert report.loc[report["code"] == "(overall)", "n_coders"].item() == 3
@@ -78,7 +82,10 @@ def test_apply_records_a_model_coder_and_leaves_the_humans_alone(pilot):
     assert record["offered"] == sorted(model.offered())
     assert record["settings"]["settings"]["C"] == model.settings["C"] and record["codebook_version"] == 1
     assert record["privacy"].startswith("local")
-    assert any(a == "set_setting" for a in pilot.audit_log()["action"])  # the run is in the audit log
+    audit = pilot.audit_log()
+    saved = audit[audit["action"] == "model_run"]["detail"].tolist()  # the run is in the audit log
+    assert len(saved) == 2 and '"status": "running"' in saved[0] and '"status": "finished"' in saved[1]
+    assert (run["version"], run["prompt_hash"]) == (name.rpartition("@")[2], None)
 
 
 def test_applying_again_codes_only_what_is_left(pilot):
@@ -125,26 +132,13 @@ def test_a_model_of_another_codebook_is_refused(pilot):
     assert wb.assist.runs(pilot).empty
 
 
-class _WiredProject(wb.Project):
-    """The project as the store will offer it: coders with a kind, coding events with an origin."""
-
-    def __init__(self, engine, **kw):
-        super().__init__(engine, **kw)
-        self.kinds: dict[str, str | None] = {}
-        self.origins: list[str | None] = []
-
-    def add_coder(self, name, *, role=None, kind=None):
-        self.kinds[name] = kind
-        return super().add_coder(name, role=role)
-
-    def code(self, unit_id, codes, *, coder, round=None, memo=None, span=None, origin=None):
-        self.origins.append(origin)
-        return super().code(unit_id, codes, coder=coder, round=round, memo=memo, span=span)
-
-
-def test_the_store_calls_are_used_once_the_project_offers_them(pilot):
-    wired = _WiredProject(pilot.engine, url=pilot.url)
-    model = wb.assist.train(wired, on="gold", round="pilot")
-    name = wb.assist.apply(wired, model, ["s120", "s121", "s122"])
-    assert wired.kinds == {name: "model"}
-    assert wired.origins and set(wired.origins) == {"model"}
+def test_a_coder_may_not_record_a_model_run(pilot, tmp_path):
+    model = wb.assist.train(pilot, on="gold", round="pilot")
+    pilot.close()
+    ann = wb.open_project(tmp_path / "project.db", coder="ann")
+    try:
+        with pytest.raises(wb.AccessError, match="supervisor's operation"):
+            wb.assist.apply(ann, model, ["s120"])
+        assert model.name not in set(ann.coders()["name"])
+    finally:
+        ann.close()

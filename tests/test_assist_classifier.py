@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench as wb
 from workbench.assist._data import training_data
 from workbench.assist._synthetic import CODEBOOK, synthetic_coders, synthetic_corpus

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 import workbench as wb
 from workbench.assist import LLMCoder, LLMError
 
@@ -354,12 +355,14 @@ def test_apply_records_codes_reasons_and_the_run(server, coded_project):
     assert _records(after.iloc[: len(before)]) == _records(before)
     assert set(after.iloc[len(before):]["coder"]) == {name}
     # the model is a coder of kind model, in the agreement report
-    assert project.coders().set_index("name").loc[name, "role"] == "model"
+    assert project.coders().set_index("name").loc[name, ["kind", "role"]].tolist() == ["model", "coder"]
+    assert set(after.iloc[len(before):]["origin"]) == {"model"}
     assert project.agreement(ci=False)["n_coders"].max() == 2
     (run,) = wb.assist.runs(project).to_dict("records")
     assert (run["coder"], run["kind"], run["model"], run["status"]) == (name, "llm", "test-model", "finished")
     assert (run["n_units"], run["n_coded"], run["n_failed"], run["temperature"]) == (6, 4, 2, 0.0)
     assert run["privacy"] == "pseudonymised"
+    assert run["prompt_hash"] == coder.bind(CODEBOOK).prompt.hash and run["version"] == "test-model-2024-06"
     record = wb.assist.run_record(project, run["run_id"])
     assert record["settings"]["system"] == coder.bind(CODEBOOK).prompt.system
     assert record["settings"]["api_key"] is None and record["version"] == "test-model-2024-06"

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench as wb
 from workbench.agreement import reliability_table
 from workbench.assist._synthetic import CODEBOOK, synthetic_coders, synthetic_corpus, synthetic_project

@@ -1,39 +1,24 @@
 """Where model coders touch the store: the one module of ``wb.assist`` that reads or writes a project.
 
-Everything here goes through ``Project``'s public API. The store does not yet have every
-part a model coder needs; each stand-in below is marked ``WIRING`` and uses the new call as
-soon as the project offers it (the parameter is looked up on the method), so that wiring
-the store needs no change here:
+Everything here goes through ``Project``'s public API (the store's part is
+:mod:`workbench.storage.models`):
 
-* ``WIRING kind``: coders get a ``kind`` (``"human"`` / ``"model"``):
-  ``project.add_coder(name, kind="model")`` and a ``kind`` column in ``project.coders()``.
-  Until then a model coder is added with ``role="model"``.
-* ``WIRING origin``: ``project.code(unit_id, codes, coder=, round=, memo=, origin="model")``
-  writes coding events with ``origin="model"`` (the column exists; ``code`` does not take it
-  yet). Until then the model's events have no origin; the coder's kind tells them apart.
-* ``WIRING no code``: ``project.code(unit_id, [], coder=...)`` records "coded, no code
-  applies" (``reliability_table`` already reads a row with a missing code that way). Until
-  then such units are kept in the run record (``no_code``) and :mod:`.validate` adds them;
-  once it exists, the two ``no_code`` branches of :mod:`.apply` (marked) call
-  :func:`code_unit` with no codes as well.
-* ``WIRING model_runs``: a ``model_runs`` table with one row per run and the record's
-  fields (run_id, coder, kind, model, version, settings or prompt as JSON, seed,
-  temperature, round, codebook_version, units, coded, no_code, failures as JSON,
-  seen_units, offered, privacy, status, error, started_at, finished_at), shown in the audit
-  log and the reliability report; ``project.add_model_run(record)`` inserts or updates by
-  ``run_id`` (a run is saved when it starts and again when it finishes or stops) and
-  ``project.model_runs()`` returns the full records. Until then a run is the project
-  setting ``assist.run.<run_id>`` (JSON; ``set_setting`` audits it) and ``assist.runs``
-  lists the run ids (not safe for two runs started at the same moment).
-* ``WIRING suggestion visible``: the coding panel records, with each coding, whether a
-  model's suggestion was visible (``project.code(..., suggestion_visible=True)``); not used
-  here.
+* a model coder is a coder of kind ``model``: ``project.add_coder(name, kind="model")``;
+  ``project.coders()`` has the ``kind`` column;
+* its codes are recorded by ``project.code_model(...)``: the same event log as everyone's,
+  events of origin ``model``, only under a model coder (never a human's coding);
+* a run is a row of ``model_runs``, saved by ``project.save_model_run(record)`` when it
+  starts and again when it finishes or stops (an upsert by ``run_id``), read with
+  ``project.model_runs()``; the units where no code applied are the run's ``no_code`` list
+  (the event log holds applied codes only), which :mod:`.validate` adds as "coded, none".
+
+Recording needs a supervisor (or the project's owner): a project opened for a coder refuses
+these calls, and on PostgreSQL the coders' login has no rights on the runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -63,16 +48,6 @@ __all__ = [
 
 #: the kind of a model coder
 MODEL = "model"
-_RUNS = "assist.runs"
-_RUN = "assist.run."
-
-
-def _accepts(method: Any, parameter: str) -> bool:
-    try:
-        return parameter in inspect.signature(method).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
-
 
 def now() -> str:
     """The time now, UTC, ISO 8601 to the second."""
@@ -111,11 +86,9 @@ def read_codebook(project: Any, round: Any = ALL_ROUNDS) -> Codebook:
 
 
 def model_coders(project: Any) -> set[str]:
-    """The names of the project's model coders (kind model, or named in a run)."""
+    """The names of the project's model coders (kind model)."""
     coders = project.coders()
-    col = "kind" if "kind" in coders.columns else "role"  # WIRING kind
-    names = set(coders.loc[coders[col] == MODEL, "name"].astype(str))
-    return names | {r["coder"] for r in _all_runs(project)}
+    return set(coders.loc[coders["kind"] == MODEL, "name"].astype(str))
 
 
 def read_training(project: Any, on: str, round: Any) -> tuple[pd.DataFrame, pd.DataFrame, Codebook, dict[str, Any]]:
@@ -167,8 +140,8 @@ def coded_units(project: Any, coder: str, round: Any) -> set[str]:
         return set()
     done = set(project.codings(coder=coder, round=round_arg(round))["unit_id"].astype(str))
     label = round_label(round)
-    for r in _all_runs(project):
-        if r["coder"] == coder and r.get("round") == label:
+    for r in run_records(project, coder):
+        if r.get("round") == label:
             done |= set(r.get("no_code", []))
     return done
 
@@ -176,21 +149,30 @@ def coded_units(project: Any, coder: str, round: Any) -> set[str]:
 # --- writing ------------------------------------------------------------------------------------
 def add_model_coder(project: Any, name: str) -> str:
     """Add a coder of kind model (idempotent)."""
-    if _accepts(project.add_coder, "kind"):
-        return project.add_coder(name, kind=MODEL)  # WIRING kind: the store's call
-    return project.add_coder(name, role=MODEL)
+    return str(project.add_coder(name, kind=MODEL))
 
 
 def code_unit(project: Any, unit_id: str, codes: Sequence[str], *, coder: str, round: Any, memo: str | None) -> list[int]:
-    """Record a model's codes on one unit in one committed call (all or nothing)."""
-    kwargs: dict[str, Any] = {"coder": coder, "round": round_arg(round), "memo": memo}
-    if _accepts(project.code, "origin"):
-        kwargs["origin"] = MODEL  # WIRING origin
-    return project.code(unit_id, list(codes), **kwargs)
+    """Record a model's codes on one unit in one committed call (all or nothing; events of origin model)."""
+    return list(project.code_model(unit_id, list(codes), coder=coder, round=round_arg(round), memo=memo))
 
 
 def new_run(coder: str, kind: str, **fields: Any) -> dict[str, Any]:
-    """A fresh run record (status ``running``)."""
+    """A fresh run record (status ``running``).
+
+    Parameters
+    ----------
+    coder : str
+        The model coder.
+    kind : str
+        ``classifier`` or ``llm``.
+    **fields
+        The rest of the record (model, version, prompt_hash, settings, seed, ...).
+
+    Returns
+    -------
+    dict
+    """
     return {
         "run_id": secrets.token_hex(6),
         "coder": coder,
@@ -206,26 +188,17 @@ def new_run(coder: str, kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def save_run(project: Any, record: dict[str, Any]) -> None:
-    """Store (or update) a run record."""
-    if _accepts(getattr(project, "add_model_run", None), "record"):  # WIRING model_runs
-        project.add_model_run(record)
-        return
-    key = _RUN + record["run_id"]
-    project.set_setting(key, record, actor=record["coder"])
-    ids = project.get_setting(_RUNS) or []
-    if record["run_id"] not in ids:
-        project.set_setting(_RUNS, [*ids, record["run_id"]], actor=record["coder"])
+    """Store (or update, by ``run_id``) a run record."""
+    project.save_model_run(record)
 
 
-def _all_runs(project: Any) -> list[dict[str, Any]]:
-    if hasattr(project, "model_runs"):  # WIRING model_runs
-        return list(project.model_runs().to_dict("records"))
-    return [r for r in (project.get_setting(_RUN + i) for i in project.get_setting(_RUNS) or []) if r]
+def _all_runs(project: Any, coder: str | None = None) -> list[dict[str, Any]]:
+    return list(project.model_runs(coder)["record"])
 
 
 def run_records(project: Any, coder: str | None = None) -> list[dict[str, Any]]:
     """The full records of a project's model runs (of one coder), oldest first."""
-    return [r for r in _all_runs(project) if coder is None or r["coder"] == coder]
+    return _all_runs(project, coder)
 
 
 def run_record(project: Any, run_id: str) -> dict[str, Any]:
@@ -249,8 +222,10 @@ def runs(project: Any, coder: str | Iterable[str] | None = None) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        ``run_id, coder, kind, model, status, round, n_units, n_coded, n_no_code,
-        n_failed, seed, temperature, privacy, started_at, finished_at``; the full record
+        ``run_id, coder, kind, model, version, prompt_hash, status, round, n_units,
+        n_coded, n_no_code, n_failed, seed, temperature, privacy, started_at,
+        finished_at`` (``version``: the model file's hash or the served model;
+        ``prompt_hash``: an LLM coder's frozen prompt); the full record
         (settings or prompt, unit ids, failures) with :func:`run_record`.
 
     Examples
@@ -275,23 +250,8 @@ def runs(project: Any, coder: str | Iterable[str] | None = None) -> pd.DataFrame
     ['codebook_version', 'coded', 'coder', 'failures', 'finished_at', 'kind']
     >>> project.close()
     """
-    records = _all_runs(project)
-    if coder is not None:
-        names = {coder} if isinstance(coder, str) else set(coder)
-        records = [r for r in records if r["coder"] in names]
-    rows = [
-        {
-            "run_id": r["run_id"], "coder": r["coder"], "kind": r["kind"], "model": r.get("model"),
-            "status": r["status"], "round": r.get("round"), "n_units": len(r.get("units", [])),
-            "n_coded": len(r.get("coded", [])), "n_no_code": len(r.get("no_code", [])),
-            "n_failed": len(r.get("failures", [])), "seed": r.get("seed"), "temperature": r.get("temperature"),
-            "privacy": r.get("privacy"), "started_at": r.get("started_at"), "finished_at": r.get("finished_at"),
-        }
-        for r in records
-    ]
-    cols = ["run_id", "coder", "kind", "model", "status", "round", "n_units", "n_coded", "n_no_code", "n_failed",
-            "seed", "temperature", "privacy", "started_at", "finished_at"]
-    df = pd.DataFrame.from_records(rows, columns=cols)
-    for c in ("started_at", "finished_at"):
-        df[c] = pd.to_datetime(df[c], utc=True, errors="coerce")
-    return df
+    df = project.model_runs(coder)
+    df.insert(df.columns.get_loc("seed"), "privacy", [r.get("privacy") for r in df["record"]])
+    cols = ["run_id", "coder", "kind", "model", "version", "prompt_hash", "status", "round", "n_units", "n_coded",
+            "n_no_code", "n_failed", "seed", "temperature", "privacy", "started_at", "finished_at"]
+    return df[cols].reset_index(drop=True)

@@ -162,7 +162,7 @@ def _apply_classifier(project: Any, model: ClassifierModel, units: Any, round: A
                 code_unit(project, uid, codes, coder=name, round=round, memo=None)
                 record["coded"].append(uid)
             else:
-                record["no_code"].append(uid)  # WIRING no code: code_unit(project, uid, [], ...)
+                record["no_code"].append(uid)  # kept in the run (model_runs.no_code): the log holds applied codes
     except Exception as exc:
         record.update(status="stopped", error=str(exc), finished_at=now())
         save_run(project, record)
@@ -183,7 +183,8 @@ def _apply_llm(project: Any, coder: LLMCoder, units: Any, round: Any, key: Any, 
     view, privacy = texts_for_model(project, key=key, raw=raw)
     settings = coder.settings()
     record = new_run(
-        name, "llm", model=coder.model, version=None, settings=settings, seed=coder.seed,
+        name, "llm", model=coder.model, version=None, prompt_hash=name.rpartition("@")[2], settings=settings,
+        seed=coder.seed,
         temperature=coder.temperature, round=round_label(round),
         codebook_version=_codebook_version(project, round), units=todo, seen_units=coder.seen_units(),
         privacy=privacy, served_models=[], fingerprints=[], no_code_reasons={},
@@ -203,7 +204,7 @@ def _apply_llm(project: Any, coder: LLMCoder, units: Any, round: Any, key: Any, 
                 code_unit(project, uid, answer["codes"], coder=name, round=round, memo=answer["reason"] or None)
                 record["coded"].append(uid)
             else:
-                record["no_code"].append(uid)  # WIRING no code: code_unit(project, uid, [], ...)
+                record["no_code"].append(uid)  # kept in the run (model_runs.no_code): the log holds applied codes
                 record["no_code_reasons"][uid] = answer["reason"]
     except Exception as exc:
         record.update(status="stopped", error=str(exc), finished_at=now())

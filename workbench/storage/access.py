@@ -116,7 +116,7 @@ _CODER_READS = (
     "round_assignments", "coding_events", "current_codings", "queue_cursors", "memos", "adjudications", "audit_log",
 )
 _CODER_INSERTS = (("coding_events", "event_id"), ("memos", "memo_id"))
-_SUPERVISOR_UPDATES = ("project_info", "rounds", "current_codings", "queue_cursors")
+_SUPERVISOR_UPDATES = ("project_info", "rounds", "current_codings", "queue_cursors", "model_runs")
 _SUPERVISOR_DELETES = ("current_codings", "queue_cursors")
 
 
