@@ -142,3 +142,34 @@ def test_a_coder_may_not_record_a_model_run(pilot, tmp_path):
         assert model.name not in set(ann.coders()["name"])
     finally:
         ann.close()
+
+
+def test_the_coding_panel_suggests_only_outside_blind_rounds(pilot):
+    from workbench.widgets import CodingPanel
+
+    model = wb.assist.train(pilot, on="gold", round="pilot")
+    with pytest.raises(ValueError, match="suggestions are off inside the blind round 'check'"):
+        CodingPanel(pilot, coder="ann", round="check", suggestions=model)
+    assert CodingPanel(pilot, coder="ann", round="check").suggested() == []  # no model: nothing
+    panel = CodingPanel(pilot, coder="ann", suggestions=model)  # outside rounds: on request
+    unit = panel.unit["unit_id"]
+    expected = wb.assist.suggest(model, pilot.units(unit_ids=[unit]))
+    assert panel.suggested() == expected.loc[expected["suggested"], "code"].tolist()
+    assert panel.applied == []  # asking records nothing
+    with pytest.raises(TypeError, match="trained model coder"):
+        CodingPanel(pilot, coder="ann", suggestions="model:x@1")
+
+
+def test_the_reliability_report_lists_the_model_runs(pilot):
+    from workbench.report.reliability import reliability
+
+    model = wb.assist.train(pilot, on="gold", round="pilot")
+    name = wb.assist.apply(pilot, model, ["s120", "s121"])
+    pilot.close_round("pilot")
+    report = reliability(pilot, "pilot", n_boot=50)
+    run = wb.assist.runs(pilot).iloc[0]
+    assert "## Model coders" in report.markdown and '<section id="model-runs">' in report.html
+    (row,) = report.figures["model_runs"]
+    assert row[:5] == [name, "logreg-tfidf", run["version"], "", "0"] and row[7:9] == ["2", str(run["n_coded"])]
+    assert row[-1] == "finished" and row[-3] == run["started_at"].strftime("%Y-%m-%d %H:%M")
+    assert "model:logreg-tfidf@" in report.html.split('<section id="model-runs">')[1]

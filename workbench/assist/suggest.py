@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from .classifier import ClassifierModel
 
-__all__ = ["SUGGESTION_COLUMNS", "suggest", "uncertainty_order"]
+__all__ = ["SUGGESTION_COLUMNS", "panel_suggestions", "suggest", "uncertainty_order"]
 
 SUGGESTION_COLUMNS = ["unit_id", "code", "target", "probability", "suggested", "offered"]
 
@@ -28,6 +29,58 @@ def _check(model: Any) -> ClassifierModel:
     if not isinstance(model, ClassifierModel):
         raise TypeError(f"model must be a trained model coder (wb.assist.train(...)); got {type(model).__name__}")
     return model
+
+
+def panel_suggestions(project: Any, round: Any, model: Any) -> Callable[[str], list[str]] | None:
+    """What a coding panel asks for a unit's suggested codes: refused inside a blind (open) round.
+
+    Parameters
+    ----------
+    project : Project
+    round : str, int or None
+        The panel's round; None: outside rounds.
+    model : ClassifierModel or None
+        From :func:`train`; None: no suggestions.
+
+    Returns
+    -------
+    callable or None
+        ``unit_id -> codes`` the model suggests (offered codes only, see :func:`suggest`).
+
+    Examples
+    --------
+    >>> import os, tempfile, workbench as wb
+    >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "s.db"))
+    >>> project.add_units(wb.make_units([{"unit_id": "u", "thread_id": "t", "text": "."}]))
+    1
+    >>> project.add_codebook(wb.Codebook.from_dict({"name": "d", "codes": [
+    ...     {"name": "x", "label": "X", "definition": "."}]}))
+    1
+    >>> _ = project.add_coder("ann"); _ = project.new_round("pilot", units=["u"], coders=["ann"])
+    >>> panel_suggestions(project, "pilot", "a model")
+    Traceback (most recent call last):
+    ...
+    ValueError: suggestions are off inside the blind round 'pilot': a model's codes would anchor the coder; leave suggestions= out (or code outside rounds)
+    >>> panel_suggestions(project, None, None) is None
+    True
+    >>> project.close()
+    """
+    if model is None:
+        return None
+    if round is not None:
+        info = project.round_info(round)
+        if info["status"] == "open":
+            raise ValueError(
+                f"suggestions are off inside the blind round {info['round']!r}: a model's codes would anchor the "
+                "coder; leave suggestions= out (or code outside rounds)"
+            )
+    checked = _check(model)
+
+    def codes(unit_id: str) -> list[str]:
+        table = suggest(checked, project.units(unit_ids=[unit_id]))
+        return [str(c) for c in table.loc[table["suggested"], "code"]]
+
+    return codes
 
 
 def suggest(model: ClassifierModel, units: Any) -> pd.DataFrame:
