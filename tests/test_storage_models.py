@@ -140,6 +140,8 @@ def test_under_row_level_security_the_supervisor_applies_model_runs(pg_url, demo
         owner.add_coder(MODEL, kind="model")
         for name, password in PASSWORDS.items():
             owner.create_login(name, password=password)
+    with opened(pg_url) as owner, pytest.raises(ValueError, match="is a model coder: it has no login"):
+        owner.create_login(MODEL, password="long enough pass")
     with opened(pg_url, coder="sam", password=PASSWORDS["sam"]) as sam:
         sam.save_model_run(_run())
         ids = sam.code_model("t1:0", "validating", coder=MODEL, round="pilot")
@@ -182,3 +184,24 @@ def test_migration_0006_makes_an_earlier_model_coder_a_coder_of_kind_model(store
         assert conn.exec_driver_sql("SELECT role FROM coders ORDER BY coder_id").scalars().all() == ["coder", "model"]
         assert not sa.inspect(conn).has_table("model_runs")
     engine.dispose()
+
+
+def test_migration_0006_lets_an_existing_supervisors_group_update_the_runs(pg_url):
+    from alembic import command
+
+    from workbench import storage
+    from workbench.storage import engine as storage_engine
+    from workbench.storage.access import group_names
+
+    engine = storage_engine._make_engine(storage.database_url(pg_url))
+    with storage.write(engine) as conn:
+        command.upgrade(storage_engine._alembic_config(conn), "0004")
+        conn.commit()
+    with engine.begin() as conn:
+        _, supervisors = group_names(str(conn.exec_driver_sql("SELECT current_database()").scalar()))
+        conn.exec_driver_sql(f'CREATE ROLE "{supervisors}" NOLOGIN')
+    engine.dispose()
+    with opened(pg_url) as p, p.engine.connect() as conn:
+        can = conn.exec_driver_sql(
+            f"SELECT has_table_privilege('{supervisors}', 'model_runs', 'UPDATE')").scalar()
+        assert can is True

@@ -554,7 +554,9 @@ class Access:
         c = T.coders.c
         with self.kernel.transaction(f"create the database login of coder {name!r}") as conn:
             cid = self.kernel.coder_id(conn, name)
-            row = conn.execute(sa.select(c.role, c.db_role).where(c.coder_id == cid)).one()
+            row = conn.execute(sa.select(c.role, c.db_role, c.kind).where(c.coder_id == cid)).one()
+            if row.kind == "model":
+                raise ValueError(f"{name!r} is a model coder: it has no login; a supervisor records its runs")
             database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
             login = row.db_role or login_name(database, name)
             self.grant(conn)

@@ -101,7 +101,8 @@ class Coders:
                     )
                 return name
             conn.execute(T.coders.insert().values(name=name, role=wanted or "coder", kind=kind, created_at=now()))
-            self.kernel.audit(conn, "add_coder", {"name": name, "role": wanted or "coder", "kind": kind})
+            detail = {"name": name, "role": wanted or "coder"} | ({"kind": kind} if kind == "model" else {})
+            self.kernel.audit(conn, "add_coder", detail)
         return name
 
     def set_role(self, name: str, role: str) -> None:
