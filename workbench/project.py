@@ -69,6 +69,7 @@ from .storage.codings import Codings
 from .storage.kit import Kit
 from .storage.memos import Memos
 from .storage.merge import Merge
+from .storage.models import ModelRuns
 from .storage.queue import Queue
 from .storage.restructure import Restructure
 from .storage.rounds import Rounds
@@ -220,6 +221,7 @@ class Project:
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
         self._merge = Merge(kernel, self._codebooks)
         self._kit = Kit(kernel)
+        self._models = ModelRuns(kernel, self._codings, access)
         try:
             access.bind(coder)
         except BaseException:
@@ -308,6 +310,11 @@ class Project:
     history = _via("_codings", Codings.history)
     unit_codes = _via("_codings", Codings.unit_codes)
     rebuild_state = _via("_codings", Codings.rebuild_state, _supervisor)
+
+    # model coders' codings and runs (wb.assist): storage.models
+    code_model = _via("_models", ModelRuns.code_model, _supervisor)
+    save_model_run = _via("_models", ModelRuns.save_model_run, _supervisor)
+    model_runs = _via("_models", ModelRuns.model_runs, _supervisor)
 
     # a coder's queue: storage.queue
     next_unit = _via("_queue", Queue.next_unit)

@@ -78,6 +78,9 @@ class CodingPanel(BrowserSets, ActionWidget):
     break_minutes : float, optional
         Remind the coder to take a break after this many minutes of coding (off by
         default; the project setting ``break_minutes`` is used when not given).
+    suggestions : ClassifierModel, optional
+        A model coder (``wb.assist.train``) whose suggestions :meth:`suggested` gives on
+        request; refused inside a blind (open) round, where it would anchor the coder.
 
     Attributes
     ----------
@@ -165,6 +168,7 @@ class CodingPanel(BrowserSets, ActionWidget):
         codebook_version: int | None = None,
         content_warnings: Iterable[str] | None = None,
         break_minutes: float | None = None,
+        suggestions: Any = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(project, Project):
@@ -188,6 +192,9 @@ class CodingPanel(BrowserSets, ActionWidget):
         self.project = project
         self._coder = coder  # whom every action codes as; the trait `coder` only shows it
         self.round = round
+        if suggestions is not None:  # scikit-learn is imported only when suggestions are asked for
+            from ..assist.suggest import panel_suggestions
+        self._suggest = None if suggestions is None else panel_suggestions(project, round, suggestions)
         if codebook_version is None and round is not None:
             codebook_version = project.round_info(round).get("codebook_version")  # the round's pinned version
         self.codebook = project.codebook(codebook_version)
@@ -341,6 +348,16 @@ class CodingPanel(BrowserSets, ActionWidget):
         return None
 
     # --- showing a unit -------------------------------------------------------------------
+    def suggested(self) -> list[str]:
+        """On request: the codes the model suggests for the unit on screen (offered codes only).
+
+        Returns
+        -------
+        list of str
+            Empty without ``suggestions=`` or without a unit.
+        """
+        return [] if self._suggest is None or not self.unit else self._suggest(self.unit["unit_id"])
+
     def _current_codes(self, unit_id: str) -> list[str]:
         """The coder's own codes on the unit now (never another coder's: blind coding)."""
         return self._ordered(self.project.unit_codes(unit_id, coder=self._coder, round=self.round))
