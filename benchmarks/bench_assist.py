@@ -26,10 +26,11 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-import workbench as wb
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+
+import workbench as wb
 from workbench.assist._synthetic import CODEBOOK, synthetic_corpus
 from workbench.assist.classifier import SETTINGS
 
