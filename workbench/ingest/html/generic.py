@@ -120,20 +120,24 @@ def find_blocks(doc: Any) -> tuple[list[Any], dict[str, Any]]:
     for el, (has_author, has_time) in flags.items():
         if has_author and has_time:
             groups[_signature(el)].append(el)
+    # each mark counts for the nearest ancestor of each group: one walk of <= _UP ancestors per mark,
+    # whatever the number of groups (a loop over groups and marks would be quadratic on a page of many)
+    sig_of = {el: sig for sig, els in groups.items() if len(els) >= 2 for el in els}
+    own_marks: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for k, marks in enumerate((authors, times)):
+        for mark in marks:
+            seen: set[Any] = set()
+            for depth, anc in enumerate(mark.iterancestors()):
+                if depth >= _UP:
+                    break
+                sig = sig_of.get(anc)
+                if sig is not None and sig not in seen:
+                    seen.add(sig)
+                    own_marks[anc][k] += 1
     best: tuple[Any, ...] | None = None
     for sig, els in groups.items():
         if len(els) < 2:
             continue
-        members = set(els)
-        own_marks: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
-        for k, marks in enumerate((authors, times)):
-            for mark in marks:
-                for depth, anc in enumerate(mark.iterancestors()):
-                    if depth >= _UP:
-                        break
-                    if anc in members:
-                        own_marks[anc][k] += 1
-                        break
         good = [el for el in els if 1 <= own_marks[el][0] <= 2 and 1 <= own_marks[el][1] <= 3 and _has_body(el)]
         if len(good) < 2:
             continue

@@ -199,6 +199,10 @@ def parse_when(ctx: Context, shown: str | None, line: int) -> Any:
     """A shown date and time as UTC, or None (noted) when it cannot be read."""
     if not shown:
         return None
+    if len(shown) > 200:  # no date is this long: a page's text taken for one
+        ctx.note(f"unreadable date {shown[:60]!r}...; the comment was kept without a time", line=line,
+                 field="posted_at")
+        return None
     s = shown.strip().replace("\u202f", " ").replace("\xa0", " ")
     s = re.sub(r"\s*\((?:UTC|GMT)\)$", " UTC", s)
     s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", s)
