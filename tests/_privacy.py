@@ -13,6 +13,7 @@ import os
 import re
 
 import pandas as pd
+
 import workbench as wb
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "privacy")

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench.agreement as ag
 from workbench.agreement import _data
 from workbench.agreement import _kernels as core

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench.agreement as ag
 
 TYPES = ["Ectopic", "AIU", "NIU"]

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench.agreement as ag
 
 krippendorff = pytest.importorskip("krippendorff")

@@ -20,6 +20,7 @@ import warnings
 
 import pandas as pd
 import pytest
+
 import workbench.agreement as ag
 from workbench.agreement.variance import t_cdf, t_quantile
 

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
 import workbench.agreement as ag
 from workbench.agreement import weights as wt
 

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 import workbench as wb
-from _browser import ROOT, artifacts_on_failure, jupyter_lab, need_browser, run_all_cells, screenshot, voila, write_notebook
+from _browser import (
+    ROOT,
+    artifacts_on_failure,
+    jupyter_lab,
+    need_browser,
+    run_all_cells,
+    screenshot,
+    voila,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

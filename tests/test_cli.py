@@ -298,6 +298,25 @@ def test_agreement_formats_measures_and_threshold(coded, capsys):
     assert code == 2 and "no-such-round" in err
 
 
+def test_a_round_is_named_by_name_or_by_id(coded, capsys):
+    with wb.open_project(coded) as project:
+        units = project.units(codable=True)["unit_id"].tolist()[:20]
+        project.new_round("pilot", units=units, coders=["alice", "bob"], seed=1)
+        for i, uid in enumerate(units):
+            project.code(uid, ["defensive"], coder="alice", round="pilot")
+            project.code(uid, ["defensive" if i % 4 else "validating"], coder="bob", round="pilot")
+    by_name = run(capsys, "agreement", "--project", coded, "--no-ci", "--round", "pilot", "--format", "json")
+    by_id = run(capsys, "agreement", "--project", coded, "--no-ci", "--round-id", "1", "--format", "json")
+    assert by_name[0] == by_id[0] == 0 and json.loads(by_name[1]) == json.loads(by_id[1])
+    code, _, err = run(capsys, "agreement", "--project", coded, "--round", "1")
+    assert code == 2 and "round '1' does not exist" in err
+    assert "--round takes a name; for the round with id 1 use --round-id 1" in err
+    code, _, err = run(capsys, "agreement", "--project", coded, "--round", "pilot", "--round-id", "1")
+    assert code == 2 and "not both" in err
+    code, out, _ = run(capsys, "app", "--project", coded, "--round-id", "1", "--dry-run")
+    assert code == 0 and "WB_ROUND=pilot " in out
+
+
 def test_agreement_without_codings_exits_1(imported, capsys):
     code, _, err = run(capsys, "agreement", "--project", imported)
     assert code == 1 and "no codings" in err
@@ -401,6 +420,43 @@ def test_app_dry_run_prints_the_voila_command(tmp_path, capsys, monkeypatch):
     assert run(capsys, "app", "--port", "0", "--dry-run")[0] == 2
 
 
+# --- team -----------------------------------------------------------------------------------
+def test_team_on_sqlite_adds_coders_with_roles(db, capsys):
+    code, out, err = run(capsys, "team", "add-coder", "alice", "--project", db)
+    assert code == 0 and "coder 'alice' (coder) is in the project" in out and "SQLite has no database logins" in err
+    assert run(capsys, "team", "add-coder", "sam", "--role", "supervisor", "--project", db)[0] == 0
+    code, _, err = run(capsys, "team", "add-coder", "ALICE", "--project", db)
+    assert code == 2 and "too like the existing coder 'alice'" in err
+    assert run(capsys, "team", "set-role", "alice", "--role", "supervisor", "--project", db)[0] == 0
+    code, out, _ = run(capsys, "team", "list", "--format", "csv", "--project", db)
+    assert code == 0 and pd.read_csv(__import__("io").StringIO(out))[["name", "role"]].values.tolist() == [
+        ["alice", "supervisor"], ["sam", "supervisor"]]
+    code, _, err = run(capsys, "team", "password", "alice", "--project", db)
+    assert code == 2 and "needs a PostgreSQL project" in err
+    with wb.open_project(db, coder="alice") as alice:
+        assert alice.role == "supervisor"
+
+
+@pytest.mark.postgres
+def test_team_on_postgresql_makes_logins(pg_url, capsys, monkeypatch):
+    code, out, err = run(capsys, "team", "add-coder", "alice", "--project", pg_url)
+    assert code == 0, err
+    login = re.search(r"^database login: (wb_coder_\w+)$", out, re.M).group(1)
+    password = re.search(r"^password \(shown once; give it to alice and keep it nowhere else\): (\S+)$", out, re.M).group(1)
+    assert f"alice opens the project with: postgresql://{login}@" in out
+    with wb.open_project(pg_url, coder="alice", password=password) as alice:
+        assert (alice.coder, alice.role) == ("alice", "coder")
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("a chosen passphrase\n"))
+    code, out, _ = run(capsys, "team", "password", "alice", "--password-stdin", "--project", pg_url)
+    assert code == 0 and "a chosen passphrase" not in out
+    with wb.open_project(pg_url, coder="alice", password="a chosen passphrase") as alice:
+        assert alice.coder == "alice"
+    code, out, _ = run(capsys, "team", "disable", "alice", "--project", pg_url)
+    assert code == 0 and f"the login {login} of 'alice' can no longer connect" in out
+    code, out, _ = run(capsys, "team", "list", "--project", pg_url)
+    assert code == 0 and re.search(rf"alice\s+coder\s+{login}\s+False", out)
+
+
 # --- documentation ----------------------------------------------------------------------------
 def _readme_section() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -425,7 +481,7 @@ def test_commands_list_matches_the_parser():
     sub = next(a for a in parser._actions if a.dest == "command")
     found = []
     for name, p in sub.choices.items():
-        inner = [a for a in p._actions if getattr(a, "dest", None) == "codebook_command"]
+        inner = [a for a in p._actions if str(getattr(a, "dest", "")).endswith("_command")]
         found += [f"{name} {n}" for n in inner[0].choices] if inner else [name]
     assert sorted(found) == sorted(COMMANDS)
 

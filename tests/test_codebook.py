@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 from workbench.codebook import RESERVED_SHORTCUTS, code_guid, slugify
 

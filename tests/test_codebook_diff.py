@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 from workbench.codebook import Code, CodebookDiff
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "codebook"

@@ -1,7 +1,5 @@
 """The units table: building, validating, tree helpers."""
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from workbench.corpus import CODABLE_STATUSES, UNIT_COLUMNS, ancestors, children, make_units, thread_of, validate_units

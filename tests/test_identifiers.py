@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from workbench.errors import IdentifierError
 from workbench.identifiers import MAX_NAME_LENGTH, clean_name, looks_alike, new_name
 

@@ -8,6 +8,7 @@ import warnings
 
 import pandas as pd
 import pytest
+
 from workbench.corpus import STATUSES, UNIT_COLUMNS, validate_units
 from workbench.errors import IngestError
 from workbench.ingest import FORMATS, IngestWarning, load_threads, sniff_format

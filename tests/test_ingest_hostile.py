@@ -6,6 +6,7 @@ import json
 import warnings
 
 import pytest
+
 from workbench.errors import IngestError
 from workbench.ingest import IngestWarning, load_threads
 

@@ -12,6 +12,7 @@ import warnings
 
 import pandas as pd
 import pytest
+
 from workbench.corpus import validate_units
 from workbench.ingest import IngestWarning, load_threads, sniff_format
 

@@ -13,6 +13,7 @@ import re
 import warnings
 
 import pytest
+
 from workbench.corpus import validate_units
 from workbench.errors import IngestError
 from workbench.ingest import IngestWarning, load_threads, sniff_format

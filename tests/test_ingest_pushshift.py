@@ -8,6 +8,7 @@ import warnings
 
 import pandas as pd
 import pytest
+
 from workbench.corpus import make_units, validate_units
 from workbench.ingest import IngestWarning, load_threads
 from workbench.ingest._common import Context

@@ -10,11 +10,11 @@ import warnings
 from pathlib import Path
 
 import pytest
+
 import workbench as wb
+from _refi import CB, FIXTURES, hier, schema, tree
 from workbench.codebook import code_guid
 from workbench.interchange import read_qdc, write_qdc
-
-from _refi import CB, FIXTURES, hier, schema, tree
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "codebooks" / "response-types.yaml"

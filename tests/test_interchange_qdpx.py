@@ -12,11 +12,11 @@ import zipfile
 
 import pandas as pd
 import pytest
+
 import workbench as wb
+from _refi import PR, hier, schema, tree
 from workbench.interchange import import_qdpx, read_qdpx, write_qdpx
 from workbench.storage import tables as T
-
-from _refi import PR, hier, schema, tree
 
 
 # --- .qdpx -----------------------------------------------------------------------------------

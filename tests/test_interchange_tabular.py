@@ -7,13 +7,13 @@ import stat
 
 import pandas as pd
 import pytest
-import workbench as wb
 from openpyxl import load_workbook
-from workbench.interchange.tabular import codings_table, export_codings, export_units, units_table
-from workbench.privacy import PrivacyError, PseudonymKey, export_view
 
+import workbench as wb
 from _privacy import present as _present
 from _privacy import seeds
+from workbench.interchange.tabular import codings_table, export_codings, export_units, units_table
+from workbench.privacy import PrivacyError, PseudonymKey, export_view
 
 
 @pytest.fixture

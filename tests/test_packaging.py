@@ -39,11 +39,11 @@ def test_readme_has_exactly_two_setup_commands_that_make_knows():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = _readme_setup_commands()[1]
-    lines = [l.strip() for l in ci.splitlines() if l.strip() and not l.strip().startswith("#")]
+    lines = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     assert test_command in lines
     # and nothing else of the project's: only Debian packages CI's bare machine lacks
-    installs = [l for l in lines if "install" in l]
-    assert all(l.startswith("apt-get") or l.startswith("echo") for l in installs), installs
+    installs = [ln for ln in lines if "install" in ln]
+    assert all(ln.startswith("apt-get") or ln.startswith("echo") for ln in installs), installs
 
 
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():

@@ -6,10 +6,10 @@ import re
 
 import pandas as pd
 import pytest
-from workbench import privacy as P
-from workbench.privacy import PseudonymKey
 
 from _privacy import one, seed_units_of
+from workbench import privacy as P
+from workbench.privacy import PseudonymKey
 
 
 @pytest.fixture

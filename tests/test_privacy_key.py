@@ -8,10 +8,10 @@ import stat
 
 import pandas as pd
 import pytest
-from workbench import privacy as P
-from workbench.privacy import PrivacyError, PseudonymKey
 
 from _privacy import seed_units_of
+from workbench import privacy as P
+from workbench.privacy import PrivacyError, PseudonymKey
 
 
 @pytest.fixture

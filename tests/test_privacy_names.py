@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workbench import privacy as P
-from workbench.privacy import PrivacyError
 
 from _privacy import seed_units_of
+from workbench import privacy as P
+from workbench.privacy import PrivacyError
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
+
 import workbench as wb
+from _privacy import people_to_hide, present
 from workbench import privacy as P
 from workbench.privacy import PrivacyError, PseudonymKey
-
-from _privacy import people_to_hide, present
 
 
 # --- the project side ---------------------------------------------------------------------

@@ -6,11 +6,11 @@ import re
 
 import pandas as pd
 import pytest
+
 import workbench as wb
+from _privacy import one, people_to_hide, present, seed_units_of, seeds, tricky_strings
 from workbench import privacy as P
 from workbench.privacy import PrivacyError, PseudonymKey
-
-from _privacy import one, people_to_hide, present, seed_units_of, seeds, tricky_strings
 
 
 @pytest.fixture

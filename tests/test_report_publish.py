@@ -6,7 +6,6 @@ kernel; the browser test opens the page in Chromium with the network blocked.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import re
@@ -19,6 +18,7 @@ import pytest
 import workbench as wb
 from workbench.ingest import load_threads
 from workbench.report.publish import PublishError, find_leaks, publish
+from workbench.report.terms import guard_view
 
 # the module itself (``workbench.report.publish`` may also name the function once exported)
 pub = importlib.import_module("workbench.report.publish")
@@ -53,63 +53,7 @@ def _notebook(path: Path, cells: list[str], outputs: dict[int, list] | None = No
 
 
 def _outside_vendored(page: str) -> str:
-    return pub._guard_view(page)
-
-
-# --- the vendored JavaScript ----------------------------------------------------------------
-def test_vendored_files_are_the_ones_the_readme_names():
-    readme = (pub.STATIC / "README.md").read_text(encoding="utf-8")
-    for role, name in pub.VENDORED.items():
-        path = pub.STATIC / name
-        assert path.exists(), f"{name} ({role}) is missing from {pub.STATIC}"
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        assert f"`{name}`" in readme and digest in readme, f"README.md does not list {name} with sha256 {digest}"
-        code = path.read_text(encoding="utf-8").lower()
-        # inlined as <script> text: these would end the element early or change how it parses
-        assert "</script" not in code and "<!--" not in code
-    for licence in ("LICENSE-requirejs.txt", "LICENSE-html-manager.txt", "LICENSE-anywidget.txt"):
-        assert "Permission" in (pub.STATIC / licence).read_text() or "Redistribution" in (pub.STATIC / licence).read_text()
-    assert "@jupyter-widgets/html-manager" in readme and "1.0.15" in readme
-
-
-def test_anywidget_bundle_is_defined_as_a_named_amd_module():
-    wrapped = pub._ANYWIDGET_WRAP % pub._vendored("anywidget")
-    assert wrapped.rstrip().endswith('window.define("anywidget", deps, factory); });')
-    assert 'define(["@jupyter-widgets/base"]' in wrapped  # the bundle's own define, now shadowed
-
-
-# --- finding and replacing raw values -------------------------------------------------------
-def test_find_leaks_sees_escaped_forms_and_whole_words_only():
-    assert find_leaks("<p>Samuel and P001</p>", ["Sam"]) == []
-    hits = find_leaks("<p>sam&#x27;s GP</p><script>{\"a\": \"Zo\\u00eb\"}</script>", ["Sam", "Zoë"])
-    assert [(h.term, h.kind) for h in hits] == [("Sam", "name"), ("Zoë", "name")]
-    url = find_leaks('<a href="https://x.org/a?b=1&amp;c=2">l</a>', ["https://x.org/a?b=1&c=2"])
-    assert [h.kind for h in url] == ["url"]
-    # vendored code is not searched (it is byte-identical to the package's files)
-    assert find_leaks('<script data-wb-vendor="x">var Sam = 1;</script><p>ok</p>', ["Sam"]) == []
-    where = find_leaks('<div class="jp-Cell a"><div class="jp-Cell-inputWrapper">x</div></div><div class="jp-Cell b">kath</div>', ["kath"])
-    assert where[0].where == "cell 2"
-
-
-def test_terms_replace_names_handles_and_urls_like_the_privacy_module():
-    units = wb.make_units(
-        [
-            {"unit_id": "1", "thread_id": "t", "author": "Lisa Rodrigues (@LisaSaysThis)", "text": "See https://example.org/a/long/path"},
-            {"unit_id": "2", "thread_id": "t", "parent_id": "1", "author": "kath", "text": "@LisaSaysThis mail me: kath@example.org"},
-        ]
-    )
-    key = wb.PseudonymKey()
-    terms = pub._collect_terms([units], key)
-    lisa, kath = key.lookup("Lisa Rodrigues (@LisaSaysThis)"), key.lookup("kath")
-    assert lisa and kath and lisa != kath
-    text = terms.sub("Lisa Rodrigues wrote to @lisasaysthis; Kath’s reply (kath@example.org) cites https://example.org/a/long/path")
-    assert text == f"{lisa} wrote to @{lisa}; {kath}’s reply ([EMAIL]) cites [URL]"
-    # a URL shortened in a table repr is still recognised
-    assert terms.sub("https://example.org/a/lo...") == "[URL]..."
-    assert terms.sub("https://example.org/other") == "https://example.org/other"  # not from the data
-    # a pseudonym is not a person: no pseudonym of a pseudonym
-    again = pub._collect_terms([units.assign(author=[lisa, kath])], key)
-    assert lisa not in again.replacement
+    return guard_view(page)
 
 
 # --- publishing saved notebooks (no kernel) -------------------------------------------------
@@ -200,22 +144,39 @@ def test_an_output_that_loads_from_a_cdn_is_refused(tmp_path):
 def test_the_guard_refuses_to_write_a_page_with_raw_names(tmp_path, monkeypatch):
     people = wb.make_units([{"unit_id": "1", "thread_id": "t", "author": "nurturemybaby", "text": "hello"}])
     source = _notebook(tmp_path / "leak.ipynb", ["#md intro", "#md quoting nurturemybaby here"])
-    monkeypatch.setattr(pub, "_pseudonymise_notebook", lambda nb, terms: None)  # a replacement that misses
+    monkeypatch.setattr(pub, "pseudonymise_notebook", lambda nb, terms: None)  # a replacement that misses
     with pytest.raises(PublishError) as info:
         publish(source, execute=False, units=people, key=wb.PseudonymKey())
     assert "nurturemybaby" in str(info.value) and "cell 2" in str(info.value)
     assert not (tmp_path / "leak.html").exists()
 
 
-def test_command_line(tmp_path, capsys):
+def test_the_workbench_command_is_the_command_line(tmp_path, capsys):
+    from workbench import cli
+
     source = _notebook(tmp_path / "cli.ipynb", ["#md kath wrote"])
     key_file = tmp_path / "k" / "key.json"
     wp = EXAMPLES / "wordpress_not_all_like_that.txt"
-    assert pub.main([str(source), "--no-execute", "--units", str(wp), "--key", str(key_file)]) == 0
-    out = Path(capsys.readouterr().out.strip())
-    assert out == tmp_path / "cli.html" and "kath" not in out.read_text()
-    assert pub.main([str(source), "--no-execute"]) == 1
-    assert "units=" in capsys.readouterr().err
+    assert cli.main(["report", str(source), "--no-execute", "--units", str(wp), "--key", str(key_file)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == f"wrote {tmp_path / 'cli.html'}" and "kath" not in (tmp_path / "cli.html").read_text()
+    assert cli.main(["report", str(source), "--no-execute"]) == 2
+    assert "--units" in capsys.readouterr().err
+    assert cli.main(["report", str(source), "--no-execute", "--no-data", "-o", str(tmp_path / "empty.html")]) == 0
+    assert (tmp_path / "empty.html").exists()
+    assert not hasattr(pub, "main")  # one command line: ``workbench report``
+
+
+def test_bad_input_on_the_command_line_is_a_usage_error_not_a_bug(tmp_path, capsys):
+    from workbench import cli
+
+    source = _notebook(tmp_path / "a.ipynb", ["#md intro"])
+    assert cli.main(["report", str(source), "--no-execute", "--no-data", "-o", str(tmp_path / "a.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "output must be an .html file" in err and "Traceback" not in err and "a bug" not in err
+    assert cli.main(["report", str(source), "--no-execute", "--no-data", "--timeout", "0"]) == 2
+    assert "timeout must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "a.html").exists()
 
 
 # --- publishing by running the notebook ------------------------------------------------------

@@ -9,15 +9,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import workbench as wb
-from workbench.report.reliability import (
-    ReliabilityReport,
-    format_ci,
-    format_coefficient,
-    number_words,
-    reliability,
-)
-
 from test_rounds import build_scenario  # the three-round scenario (tests/test_rounds.py)
+from workbench.report.reliability import ReliabilityReport, format_ci, format_coefficient, reliability
 
 N_BOOT = 200
 
@@ -239,21 +232,3 @@ def test_bad_arguments(scenario):
         reliability(project, "nope")
     with pytest.raises(TypeError, match="include_text"):
         reliability(project, "round 1", include_text="yes")
-
-
-# --- formatting -----------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [(0.8249, ".82"), (0.825001, ".83"), (1.0, "1.00"), (0.0, ".00"), (-0.004, ".00"), (-0.25, "−.25"),
-     (float("nan"), "undefined"), (None, "undefined")],
-)
-def test_format_coefficient(value, text):
-    assert format_coefficient(value) == text
-
-
-def test_format_ci_and_words():
-    assert format_ci(0.76, 0.88) == "95% CI .76–.88"
-    assert format_ci(-0.2, 0.4) == "95% CI −.20 to .40"
-    assert format_ci(float("nan"), 0.4) == "95% CI not available"
-    assert [number_words(n) for n in (0, 1, 10, 11, 1204)] == ["no", "one", "ten", "11", "1,204"]
-    assert number_words(3, capital=True) == "Three"

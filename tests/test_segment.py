@@ -7,6 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 import spacy
+
 from workbench.ingest import IngestWarning, load_threads
 from workbench.segment import load_pipeline, segment
 

@@ -132,3 +132,102 @@ def test_unit_codes_is_the_current_state_of_one_unit(coded):
     assert coded.unit_codes("t1:1", coder="alice") == []
     expected = set(coded.codings(coder="alice", unit_ids=["t2:1"])["code"])
     assert set(coded.unit_codes("t2:1", coder="alice")) == expected
+
+
+BAD_CALLS = [
+    lambda p: p.code("nope", "defensive", coder="alice"),
+    lambda p: p.code("nope", "rude", coder="carol", round="r9"),  # several faults: the first in order wins
+    lambda p: p.code("t1:1", "rude", coder="alice"),
+    lambda p: p.code("t1:1", "rude", coder="carol"),
+    lambda p: p.code("t1:1", "rude", coder="alice", round="r9"),
+    lambda p: p.code("t1:1", "rude", coder="alice", round="closed"),
+    lambda p: p.code("t1:1", "defensive", coder="alice", round="closed"),
+    lambda p: p.code("t1:1", ["defensive", "validating"], coder="alice"),
+    lambda p: p.code("t1:1", "defensive", coder="alice", span=(0, 999)),
+    lambda p: p.code("t1:1", "defensive", coder="alice", round=wb.ALL_ROUNDS),
+    lambda p: p.code(12, "defensive", coder="alice"),
+    lambda p: p.uncode("nope", "defensive", coder="alice"),
+    lambda p: p.uncode("t1:1", "defensive", coder="alice", round="closed"),
+    lambda p: p.next_unit("carol"),
+    lambda p: p.next_unit("alice", round="r9"),
+    lambda p: p.next_unit("alice", after="nope"),
+]
+
+
+def _refusals(url, demo_units, demo_codebook):
+    project = wb.open_project(url)
+    try:
+        project.add_units(demo_units)
+        project.add_codebook(demo_codebook)
+        project.add_coder("alice")
+        project.new_round("closed", units=["t1:1"], coders=["alice"], seed=1)
+        project.close_round("closed")
+        out = []
+        for call in BAD_CALLS:
+            try:
+                call(project)
+                out.append(None)
+            except Exception as exc:  # noqa: BLE001 - the refusals are what is compared
+                out.append((type(exc).__name__, str(exc).replace(str(url), "URL")))
+        assert project.history().empty
+        return out
+    finally:
+        project.close()
+
+
+def test_postgresql_refuses_as_sqlite_does(tmp_path, pg_url, demo_units, demo_codebook):
+    """On PostgreSQL code() and next_unit() are one statement each; a refusal is the same error, same message."""
+    sqlite = _refusals(str(tmp_path / "p.db"), demo_units, demo_codebook)
+    postgres = _refusals(pg_url, demo_units, demo_codebook)
+    assert None not in sqlite
+    for call, (lite, pg) in enumerate(zip(sqlite, postgres, strict=True)):
+        if call == 10:  # an integer unit id: SQLite finds no such unit, PostgreSQL refuses the comparison
+            assert lite[0] == "UnknownUnitError" and pg[0] == "StoreError"
+            continue
+        assert lite == pg, f"call {call}"
+
+
+def _script(url, demo_units, demo_codebook, seed=5, n=150):
+    """A seeded mix of codings, removals, spans, rounds and next_unit calls; what the store says after each."""
+    import random
+
+    rng = random.Random(seed)
+    project = wb.open_project(url)
+    try:
+        project.add_units(demo_units)
+        project.add_codebook(demo_codebook)
+        for c in ("alice", "bob"):
+            project.add_coder(c)
+        project.new_round("r", units=["t1:0", "t1:2", "t2:0", "t2:1"], coders=["alice", "bob"], overlap=0.5, seed=2)
+        units = list(project.units(codable=True)["unit_id"])
+        codes = ["validating", "defensive", "systemic-deflection", "gratitude"]
+        seen = []
+        for i in range(n):
+            coder, rnd = rng.choice(["alice", "bob"]), rng.choice([None, "r"])
+            unit = rng.choice(project.queue(coder, round=rnd) if rnd else units)
+            picked = rng.sample(codes, rng.choice([1, 1, 2]))
+            picked = picked if "gratitude" in picked else picked[:1]  # one code of the exclusive group at most
+            span = rng.choice([None, None, (0, 3)])
+            if rng.random() < 0.3:
+                project.uncode(unit, picked, coder=coder, round=rnd, span=span, memo=f"m{i}")
+            else:
+                project.code(unit, picked, coder=coder, round=rnd, span=span, memo=f"m{i}")
+            seen.append((project.next_unit(coder, round=rnd), project.next_unit(coder, round=rnd, after=unit),
+                         project.progress(coder, round=rnd)))
+        cols = ["unit_id", "code", "action", "coder", "round", "codebook_version", "memo", "span_start", "span_end"]
+        history = project.history()[cols].astype(object).where(project.history()[cols].notna(), None)
+        state = project.codings().drop(columns="at")
+        return seen, history.values.tolist(), state.astype(object).where(state.notna(), None).values.tolist()
+    finally:
+        project.close()
+
+
+def test_postgresql_codes_as_sqlite_does(tmp_path, pg_url, demo_units, demo_codebook):
+    """The same calls give the same events (exclusive groups included), state, next units and progress."""
+    sqlite = _script(str(tmp_path / "p.db"), demo_units, demo_codebook)
+    postgres = _script(pg_url, demo_units, demo_codebook)
+    assert sqlite[0] == postgres[0]
+    assert sqlite[1] == postgres[1]
+    assert sqlite[2] == postgres[2]
+    removed_by_a_group = [r for r in sqlite[1] if r[2] == "remove" and r[6] is None]
+    assert removed_by_a_group, "the script should exercise exclusive groups"

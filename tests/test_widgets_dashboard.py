@@ -13,7 +13,7 @@ import pytest
 
 import workbench as wb
 from workbench.agreement import krippendorff_alpha
-from workbench.widgets.dashboard import NONE, ReliabilityDashboard, coder_matrix_chart
+from workbench.widgets.dashboard import NONE, ReliabilityDashboard
 
 STANCE = ["validating", "defensive", "systemic-deflection"]
 UNITS = ["t1:0", "t1:1", "t1:2", "t1:4", "t2:0", "t2:1"]
@@ -209,9 +209,3 @@ def test_bad_arguments(ready):
     with pytest.raises(ValueError, match="n_boot"):
         ReliabilityDashboard(ready, n_boot=0, render=False)
 
-
-def test_coder_matrix_chart_checks_its_input():
-    with pytest.raises(TypeError):
-        coder_matrix_chart([[1.0]])
-    with pytest.raises(ValueError, match="same coders"):
-        coder_matrix_chart(pd.DataFrame([[1.0]], index=["a"], columns=["b"]))

@@ -2,7 +2,7 @@
 
 >>> import workbench as wb
 >>> sorted(wb.__all__)[:3]
-['ALL_ROUNDS', 'Code', 'CodeGroup']
+['ALL_ROUNDS', 'AccessError', 'Code']
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from . import agreement, interchange, privacy
 from .codebook import Code, Codebook, CodebookDiff, CodeGroup, Example
 from .corpus import make_units, validate_units
 from .errors import (
+    AccessError,
     CodebookError,
     IngestError,
     NotFoundError,
@@ -46,6 +47,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "ALL_ROUNDS",
+    "AccessError",
     "Code",
     "CodeGroup",
     "Codebook",

@@ -20,19 +20,25 @@ Commands
     (``workbench codebook diff 1 2``).
 ``workbench codebook export (FILE | --version N) -o OUT``
     Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
-``workbench agreement [--round R] [--measure M ...] [--format table|csv|json]``
+``workbench agreement [--round NAME | --round-id N] [--measure M ...] [--format table|csv|json]``
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
 ``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
     Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
-``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE]``
+``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE] [--units FILE] [--no-execute]``
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
-    exit 1 (and nothing written) when a cell fails or a name would leak.
-``workbench app [--port N] [--round R] [--dry-run]``
+    exit 1 (and nothing written) when a cell fails or a name would leak. This is the one
+    command line of :func:`workbench.report.publish`.
+``workbench app [--port N] [--round NAME | --round-id N] [--dry-run]``
     Start the Voilà coder app (``notebooks/coder_app.ipynb``) on the project, on this
     machine only (127.0.0.1), behind a token.
 ``workbench hub --supervisor NAME [--port N] [--ip ADDR] [--open-signup] [--dry-run]``
     Start the team server: JupyterHub with log-in; coders get the coder app under their
     log-in name, supervisors JupyterLab (see ``deploy/README.md``).
+``workbench team add-coder NAME [--role coder|supervisor] | list | set-role NAME --role R | password NAME | disable NAME``
+    The team: coders and their roles; on PostgreSQL each coder's database login (see
+    :mod:`workbench.storage.access`).
+
+A round is named with ``--round NAME`` (a name, never read as a number) or ``--round-id N``.
 
 Every command takes ``--project PATH_OR_URL`` (before or after the command name; default
 ``data/project.db``, or the ``WB_PROJECT`` environment variable when it is set).
@@ -108,6 +114,11 @@ COMMANDS: tuple[str, ...] = (
     "export",
     "report",
     "app",
+    "team add-coder",
+    "team list",
+    "team set-role",
+    "team password",
+    "team disable",
     "hub",
 )
 
@@ -458,6 +469,78 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
     return EXIT_OK
 
 
+# --- rounds and the team -------------------------------------------------------------------
+def _round(args: argparse.Namespace) -> str | int | None:
+    """``--round NAME`` (a name, even when it looks like a number) or ``--round-id N``; None: neither."""
+    if getattr(args, "round_id", None) is not None:
+        if args.round is not None:
+            raise CommandError("give --round NAME or --round-id N, not both")
+        if args.round_id < 1:
+            raise CommandError(f"--round-id must be a round's id (1, 2, ...), not {args.round_id}")
+        return int(args.round_id)
+    return args.round
+
+
+def _not_found(exc: BaseException, args: argparse.Namespace) -> str:
+    message = str(exc.args[0] if exc.args else exc)
+    name = getattr(args, "round", None)
+    if name is not None and name.isdigit():
+        message += f" (--round takes a name; for the round with id {name} use --round-id {name})"
+    return message
+
+
+def _cmd_team(args: argparse.Namespace, out: _Out) -> int:
+    import secrets
+
+    from .errors import WorkbenchError
+    from .storage.access import login_url
+
+    with _open_project(args, create=args.team_command == "add-coder") as project:
+        postgres = project.dialect == "postgresql"
+        try:
+            if args.team_command == "list":
+                table = project.logins()
+                if args.format == "csv":
+                    out.stdout.write(table.to_csv(index=False))
+                else:
+                    out.print(table.to_string(index=False) if len(table) else "no coders yet")
+                return EXIT_OK
+            if args.team_command == "set-role":
+                project.set_role(args.name, args.role)
+                out.print(f"{args.name!r} is a {args.role} now")
+                return EXIT_OK
+            if args.team_command == "disable":
+                out.print(f"the login {project.disable_login(args.name)} of {args.name!r} can no longer connect; "
+                          "their codings stay")
+                return EXIT_OK
+            name = args.name
+            if args.team_command == "add-coder":
+                name = project.add_coder(args.name, role=args.role)
+                out.print(f"coder {name!r} ({args.role or 'coder'}) is in the project")
+                if not postgres or args.no_login:
+                    if not postgres:
+                        out.note("SQLite has no database logins: the coder a project is opened for "
+                                 "(open_project(path, coder=...)) is kept by the workbench only")
+                    return EXIT_OK
+            if args.no_password:
+                password = None
+            elif args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = secrets.token_urlsafe(18)
+            login = project.create_login(name, password=password)
+        except (WorkbenchError, ValueError) as exc:
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+        url = login_url(str(project.engine.url.set(drivername="postgresql")), name)
+    out.print(f"database login: {login}")
+    if password is not None and not args.password_stdin:
+        out.print(f"password (shown once; give it to {name} and keep it nowhere else): {password}")
+    elif password is None:
+        out.print("no password: authenticate the login by certificate or peer (pg_hba.conf, pg_ident.conf)")
+    out.print(f"{name} opens the project with: {url}")
+    return EXIT_OK
+
+
 # --- agreement ----------------------------------------------------------------------------
 def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
     from .agreement import MEASURES, OVERALL
@@ -470,9 +553,7 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError(f"unknown --measure {unknown}; valid measures: {', '.join(sorted(MEASURES))}")
     if args.n_boot < 1:
         raise CommandError(f"--n-boot must be a positive integer, not {args.n_boot}")
-    round_: str | int | None = args.round
-    if round_ is not None and round_.isdigit():
-        round_ = int(round_)
+    round_ = _round(args)
     with _open_project(args, create=False) as project:
         try:
             codings = project.codings(round=ALL_ROUNDS if round_ is None else round_)
@@ -491,7 +572,7 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
                     seed=args.seed,
                 )
         except NotFoundError as exc:
-            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+            raise CommandError(_not_found(exc, args)) from exc
     if table.empty or (table["n_pairable"] == 0).all():
         out.print("no unit was coded by two or more coders; agreement is undefined")
         return EXIT_PROBLEMS
@@ -545,9 +626,8 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError("--raw exports real names and needs the pseudonym key as proof: add --key KEYFILE")
     from .sentinels import ALL_ROUNDS
 
-    round_: Any = ALL_ROUNDS
-    if args.round is not None:
-        round_ = int(args.round) if args.round.isdigit() else args.round
+    round_: Any = _round(args)
+    round_ = ALL_ROUNDS if round_ is None else round_
     key = _load_key(args)
     with _open_project(args, create=False) as project:
         n = project.n_units()
@@ -576,7 +656,7 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
         except PrivacyError as exc:
             raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
         except NotFoundError as exc:
-            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+            raise CommandError(_not_found(exc, args)) from exc
         finally:
             bar.close()
     what = "units" if args.units_only else "units and codings"
@@ -607,13 +687,24 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
         options["key"] = args.key
     if args.raw:
         options["pseudonymise"] = False
+    if args.units:
+        options["units"] = [str(_existing_file(u, "thread file")) for u in args.units]
     if args.no_execute:
-        if not args.protect_project:
+        if not (args.protect_project or args.units or args.no_data):
             raise CommandError("--no-execute cannot see which data the notebook used: add --protect-project "
-                               "(with --project PATH) to name the data whose authors must not appear")
+                               "(with --project PATH) or --units FILE to name the data whose authors must not "
+                               "appear, or --no-data to state that the notebook shows none")
         options["execute"] = False
+        if args.no_data and "units" not in options:
+            options["units"] = []
     if args.timeout is not None:
         options["timeout"] = args.timeout
+    if args.kernel is not None:
+        options["kernel_name"] = args.kernel
+    if args.cwd is not None:
+        if not Path(args.cwd).is_dir():
+            raise CommandError(f"--cwd {args.cwd}: no such folder")
+        options["cwd"] = args.cwd
     if args.protect_project:
         url = _project_url(args)
         if not _is_url(url) and not Path(url).exists():
@@ -630,6 +721,8 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from exc
     except PrivacyError as exc:
+        raise CommandError(str(exc)) from exc
+    except (ValueError, TypeError) as exc:  # bad input: the output's suffix, the timeout, ...
         raise CommandError(str(exc)) from exc
     except Exception as exc:
         if type(exc).__name__ == "PublishError":  # a failing cell or a name that would leak
@@ -660,7 +753,13 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
     notebook = _find_app(args.notebook)
     url = _project_url(args)
     env = {"WB_PROJECT": url if _is_url(url) else str(Path(url).expanduser().resolve())}
-    if args.round:
+    if args.round_id is not None:  # the app takes a round's name
+        with _open_project(args, create=False) as project:
+            try:
+                env["WB_ROUND"] = project.round_info(args.round_id)["round"]
+            except LookupError as exc:
+                raise CommandError(_not_found(exc, args)) from exc
+    elif args.round:
         env["WB_ROUND"] = args.round
     cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", f"--Voila.ip={args.ip}", "--token"]
     if args.no_browser:
@@ -821,7 +920,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Inter-coder agreement per code, per exclusive group and overall, with 95%% "
                                    "bootstrap confidence intervals. Exit 1 when no unit was coded twice or the "
                                    "overall value is below --fail-under.")
-    p.add_argument("--round", "-r", metavar="R", help="a round's name or id (default: all current codings)")
+    p.add_argument("--round", "-r", metavar="NAME", help="a round's name (default: all current codings)")
+    p.add_argument("--round-id", type=int, metavar="N", help="a round's id")
     p.add_argument("--measure", "-m", nargs="+", metavar="M", choices=sorted(MEASURES),
                    help=f"one or more of: {', '.join(sorted(MEASURES))} (default: alpha)")
     p.add_argument("--code", nargs="+", metavar="CODE", help="only these codes")
@@ -845,7 +945,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-key", action="store_true", help="create the key file named by --key if it does not exist")
     p.add_argument("--raw", action="store_true", help="real names (needs --key as proof); the file is made private")
     p.add_argument("--units-only", action="store_true", help="the units without codings (CSV, XLSX)")
-    p.add_argument("--round", "-r", metavar="R", help="only this round's codings")
+    p.add_argument("--round", "-r", metavar="NAME", help="only this round's codings (the round's name)")
+    p.add_argument("--round-id", type=int, metavar="N", help="only the codings of the round with this id")
     p.add_argument("--coder", nargs="+", metavar="CODER", help="only these coders' codings")
     p.set_defaults(func=_cmd_export)
 
@@ -862,6 +963,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, metavar="SECONDS", help="seconds one cell may run (default: 600)")
     p.add_argument("--protect-project", action="store_true",
                    help="also protect the names in the units of the project (--project)")
+    p.add_argument("--units", action="append", metavar="FILE",
+                   help="also protect the names in this thread file (repeatable)")
+    p.add_argument("--no-data", action="store_true",
+                   help="with --no-execute: state that the notebook shows no personal data")
+    p.add_argument("--kernel", metavar="NAME", help="the Jupyter kernel to run the notebook in (default: python3)")
+    p.add_argument("--cwd", metavar="DIR", help="the folder to run the notebook in (default: the notebook's folder)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("app", parents=[common], formatter_class=fmt, epilog=_EPILOG,
@@ -874,12 +981,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ip", default="127.0.0.1",
                    help="address to listen on: this machine only (127.0.0.1, the default, or ::1); for coders on "
                         "other machines use workbench hub")
-    p.add_argument("--round", "-r", metavar="R", help="code in this round")
+    p.add_argument("--round", "-r", metavar="NAME", help="code in this round (its name)")
+    p.add_argument("--round-id", type=int, metavar="N", help="code in the round with this id")
     p.add_argument("--notebook", metavar="PATH", help="another app notebook")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
     p.set_defaults(func=_cmd_app)
 
+    team = sub.add_parser("team", help="the coders, their roles and their database logins",
+                          description="The coders, their roles and, on PostgreSQL, their database logins "
+                                      "(see workbench.storage.access). Run on the project's owner login.")
+    teams = team.add_subparsers(dest="team_command", metavar="SUBCOMMAND", required=True)
+    t = teams.add_parser("add-coder", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                         help="add a coder; on PostgreSQL with a database login",
+                         description="Add a coder with a role. On PostgreSQL also create their login role, "
+                                     "grants and row-level security (a password is made and shown once unless "
+                                     "--password-stdin or --no-password).")
+    t.add_argument("name", metavar="NAME")
+    t.add_argument("--role", choices=("coder", "supervisor"), help="default: coder")
+    how = t.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="read the login's password from standard input")
+    how.add_argument("--no-password", action="store_true",
+                     help="a login without a password (certificate or peer authentication)")
+    how.add_argument("--no-login", action="store_true", help="no database login (the owner codes for them)")
+    t.set_defaults(func=_cmd_team)
+    t = teams.add_parser("list", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                         help="the coders, their roles and logins", description="The coders, their roles and logins.")
+    t.add_argument("--format", choices=("table", "csv"), default="table")
+    t.set_defaults(func=_cmd_team)
+    t = teams.add_parser("set-role", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                         help="make a coder a coder or a supervisor",
+                         description="Make a coder a coder or a supervisor (their login moves with them).")
+    t.add_argument("name", metavar="NAME")
+    t.add_argument("--role", choices=("coder", "supervisor"), required=True)
+    t.set_defaults(func=_cmd_team)
+    t = teams.add_parser("password", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                         help="give a coder's login a new password (PostgreSQL)",
+                         description="Give a coder's database login a new password, made and shown once unless "
+                                     "--password-stdin; creates the login if there is none.")
+    t.add_argument("name", metavar="NAME")
+    t.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    t.set_defaults(func=_cmd_team, no_password=False)
+    t = teams.add_parser("disable", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                         help="stop a coder's login from connecting (PostgreSQL)",
+                         description="Stop a coder's database login from connecting; their codings stay.")
+    t.add_argument("name", metavar="NAME")
+    t.set_defaults(func=_cmd_team)
     from .hub import command as hub_command_line
 
     p = sub.add_parser("hub", parents=[common], formatter_class=fmt, epilog=_EPILOG, help=hub_command_line.HELP,

@@ -22,6 +22,7 @@ __all__ = [
     "UnknownRoundError",
     "PrivacyError",
     "IdentifierError",
+    "AccessError",
 ]
 
 
@@ -138,9 +139,20 @@ class UnknownRoundError(NotFoundError):
 
 
 class PrivacyError(WorkbenchError, ValueError):
-    """A privacy rule would be broken: a missing or wrong key, raw data asked for without
-    proof, a key file in the wrong place, a malformed key file."""
+    """A privacy rule would be broken.
+
+    A missing or wrong key, raw data asked for without proof, a key file in the wrong
+    place, a malformed key file.
+    """
 
 
 class IdentifierError(WorkbenchError, ValueError):
     """A name (of a coder, round, code or codebook) breaks the naming rules or looks like one taken."""
+
+
+class AccessError(WorkbenchError, PermissionError):
+    """Refused by the project's access rules (see :mod:`workbench.storage.access`).
+
+    The project is open for one coder, and the call would act as another coder, read
+    what a blind round hides from them, or do a supervisor's operation.
+    """

@@ -1,4 +1,4 @@
-"""Escaping, in one place: thread text is untrusted and is escaped exactly once on its way out.
+r"""Escaping, in one place: thread text is untrusted and is escaped exactly once on its way out.
 
 Each function takes text as the store holds it (plain, unescaped) and returns it safe for
 one destination. Callers escape at the boundary where text becomes markup, never earlier,
@@ -11,17 +11,17 @@ so nothing is escaped twice.
   serialiser escapes ``<``, ``&`` and quotes);
 * :func:`json_for_script` for JSON embedded in an HTML ``<script>`` element: no sequence
   in the data can close the element or open a comment (``<``, ``>``, ``&``, U+2028 and
-  U+2029 become ``\\u`` escapes).
+  U+2029 become ``\u`` escapes).
 
 Examples
 --------
 >>> from workbench import escape
 >>> escape.html('<img src=x onerror="alert(1)">')
 '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
->>> escape.markdown("a | b *c*\\nd")
-'a \\\\| b \\\\*c\\\\* d'
+>>> escape.markdown("a | b *c*\nd")
+'a \\| b \\*c\\* d'
 >>> escape.json_for_script({"t": "</script><!--"})
-'{"t":"\\\\u003c/script\\\\u003e\\\\u003c!--"}'
+'{"t":"\\u003c/script\\u003e\\u003c!--"}'
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def html(value: Any) -> str:
 
 
 def markdown(value: Any) -> str:
-    """Text for a Markdown paragraph or table cell, on one line.
+    r"""Text for a Markdown paragraph or table cell, on one line.
 
     HTML special characters are escaped (Markdown renderers pass HTML through), then
-    Markdown's own (``\\ ` * _ [ ] | # < >``) are backslash-escaped; line breaks and runs
+    Markdown's own (``\ ` * _ [ ] | # < >``) are backslash-escaped; line breaks and runs
     of white space become one space.
     """
     out = _html.escape(_str(value), quote=False)

@@ -11,6 +11,12 @@ Rounds: a read takes ``round=ALL_ROUNDS`` (every coding) by default; ``round=NO_
 or ``round=None`` means outside any round, everywhere (see :mod:`workbench.sentinels`).
 ``project.round("pilot")`` is a handle on one round.
 
+Teams: ``open_project(url, coder="alice")`` opens the project for one coder, who then
+writes only as herself and, in open (blind) rounds, reads only her own codings; the
+supervisors' operations are refused. :mod:`workbench.storage.access` has the rules (and
+how PostgreSQL enforces them for any SQL); a supervisor opens the project without
+``coder=``, or with their own name.
+
 Examples
 --------
 >>> import os, tempfile, workbench as wb
@@ -43,6 +49,7 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -52,8 +59,9 @@ import sqlalchemy as sa
 
 from .agreement import disagreements, reliability_table
 from .sentinels import ALL_ROUNDS, NO_ROUND
-from .storage import connect, display_url
+from .storage import connect, database_url, display_url
 from .storage._kernel import Kernel, RoundSelection, round_selection
+from .storage.access import Access, login_url
 from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
@@ -73,23 +81,51 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _via(part: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Project, P], R]:
+Rule = Callable[[Access, str, dict[str, Any]], None]
+
+
+def _supervisor(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    access.require_supervisor(name)
+
+
+def _as_coder(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    access.require_self(arguments.get("coder"), name)
+
+
+def _blind(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    access.refuse_blind(arguments.get("coder"), arguments.get("round", ALL_ROUNDS), name)
+
+
+def _settled(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    access.require_settled(arguments.get("round", ALL_ROUNDS), name)
+
+
+def _via(part: str, method: Callable[Concatenate[Any, P], R], rule: Rule | None = None) -> Callable[Concatenate[Project, P], R]:
     """A facade method: ``method`` of the part held in ``Project.<part>``.
 
     It keeps the part method's name, signature and docstring (which documents the
-    public call), so ``help(project.add_units)`` shows what the part does.
+    public call), so ``help(project.add_units)`` shows what the part does. ``rule``
+    (:mod:`workbench.storage.access`) is checked first in a project opened for a coder.
     """
     name = method.__name__
+    signature = inspect.signature(method)
 
     @functools.wraps(method)
     def delegate(self: Project, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if rule is not None and self._kernel.viewer is not None:
+            bound = signature.bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            rule(self._access, name, bound.arguments)
         return getattr(getattr(self, part), name)(*args, **kwargs)
 
     delegate.__qualname__ = f"Project.{name}"
     return delegate
 
 
-def open_project(url_or_path: str | Path, *, create: bool = True, backup: bool = True) -> Project:
+def open_project(
+    url_or_path: str | Path, *, create: bool = True, backup: bool = True, coder: str | None = None,
+    password: str | None = None,
+) -> Project:
     """Open a project store, creating or upgrading its database as needed.
 
     Parameters
@@ -100,6 +136,14 @@ def open_project(url_or_path: str | Path, *, create: bool = True, backup: bool =
         Create a SQLite file that does not exist yet.
     backup : bool
         Copy a SQLite file aside before migrating it to a newer schema.
+    coder : str, optional
+        Open the project for this coder: it writes only as them and reads what the blind
+        rule lets them see (:mod:`workbench.storage.access`). A PostgreSQL login that
+        belongs to a coder opens the project for that coder only, with or without ``coder=``.
+    password : str, optional
+        PostgreSQL: log in as ``coder``'s login role with this password (the URL's user is
+        replaced by it; see ``workbench team add-coder``). Without it the URL's login is used
+        (its password from the URL, ``PGPASSWORD`` or ``~/.pgpass``).
 
     Returns
     -------
@@ -112,16 +156,32 @@ def open_project(url_or_path: str | Path, *, create: bool = True, backup: bool =
         message names the file or URL (its password masked).
     SchemaVersionError
         The database was made by a newer workbench.
+    AccessError
+        The PostgreSQL login belongs to another coder than ``coder``.
 
     Examples
     --------
     >>> import tempfile, os
-    >>> project = open_project(os.path.join(tempfile.mkdtemp(), "demo.db"))
+    >>> path = os.path.join(tempfile.mkdtemp(), "demo.db")
+    >>> project = open_project(path)
     >>> project.add_coder("alice")
     'alice'
     >>> project.close()
+    >>> alice = open_project(path, coder="alice")
+    >>> alice.coder, alice.role
+    ('alice', 'coder')
+    >>> alice.add_coder("bob")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.AccessError: add_coder is a supervisor's operation; this project is open for the coder 'alice'. A supervisor opens the project without coder= (or with their own name) to do it
+    >>> alice.close()
     """
-    return Project(connect(url_or_path, create=create, backup=backup), url=str(url_or_path))
+    url = target = str(url_or_path)
+    if password is not None:
+        if coder is None or not database_url(url).startswith("postgresql"):
+            raise ValueError("password= logs a coder in to PostgreSQL: give coder= and a postgresql:// URL too")
+        url, target = login_url(database_url(url), coder), login_url(database_url(url), coder, password)
+    return Project(connect(target, create=create, backup=backup), url=url, coder=coder)
 
 
 class Project:
@@ -137,22 +197,30 @@ class Project:
         From :func:`workbench.storage.connect`.
     url : str
         What the project was opened with (shown with its password masked).
+    coder : str, optional
+        The coder the project is opened for (see :func:`open_project`).
     """
 
-    def __init__(self, engine: sa.Engine, *, url: str = ""):
+    def __init__(self, engine: sa.Engine, *, url: str = "", coder: str | None = None):
         self.engine = engine
         self.url = url
         kernel = self._kernel = Kernel(engine, display_url(url) if url else "")
+        self._access = access = Access(kernel)
         self._settings = Settings(kernel)
         self._units = Units(kernel)
-        self._coders = Coders(kernel)
+        self._coders = Coders(kernel, access)
         self._codebooks = Codebooks(kernel)
-        self._queue = Queue(kernel)
-        self._codings = Codings(kernel, self._codebooks, self._queue)
+        self._queue = Queue(kernel, access)
+        self._codings = Codings(kernel, self._codebooks, self._queue, access)
         self._memos = Memos(kernel)
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
+        try:
+            access.bind(coder)
+        except BaseException:
+            engine.dispose()
+            raise
 
     def __repr__(self) -> str:
         return f"<Project {self._kernel.name}>"
@@ -168,6 +236,18 @@ class Project:
         """``sqlite`` or ``postgresql``."""
         return self._kernel.dialect
 
+    @property
+    def coder(self) -> str | None:
+        """The coder the project is open for (None: opened without one, as its owner)."""
+        viewer = self._kernel.viewer
+        return None if viewer is None else viewer.name
+
+    @property
+    def role(self) -> str:
+        """``coder`` or ``supervisor`` (the open coder's role), or ``owner``."""
+        viewer = self._kernel.viewer
+        return "owner" if viewer is None else viewer.role
+
     def close(self) -> None:
         """Release the database connections.
 
@@ -175,15 +255,16 @@ class Project:
         -------
         None
         """
+        self._kernel.close()
         self.engine.dispose()
 
     # settings and the audit log: storage.settings
     get_setting = _via("_settings", Settings.get_setting)
-    set_setting = _via("_settings", Settings.set_setting)
-    audit_log = _via("_settings", Settings.audit_log)
+    set_setting = _via("_settings", Settings.set_setting, _supervisor)
+    audit_log = _via("_settings", Settings.audit_log, _supervisor)
 
     # threads and units: storage.units
-    add_units = _via("_units", Units.add_units)
+    add_units = _via("_units", Units.add_units, _supervisor)
     units = _via("_units", Units.units)
     unit = _via("_units", Units.unit)
     context = _via("_units", Units.context)
@@ -192,21 +273,27 @@ class Project:
     n_units = _via("_units", Units.n_units)
 
     # coders: storage.coders
-    add_coder = _via("_coders", Coders.add_coder)
+    add_coder = _via("_coders", Coders.add_coder, _supervisor)
+    set_role = _via("_coders", Coders.set_role, _supervisor)
     coders = _via("_coders", Coders.coders)
 
+    # database logins of a team on PostgreSQL: storage.access
+    create_login = _via("_access", Access.create_login, _supervisor)
+    disable_login = _via("_access", Access.disable_login, _supervisor)
+    logins = _via("_access", Access.logins)
+
     # codebook versions: storage.codebooks
-    add_codebook = _via("_codebooks", Codebooks.add_codebook)
+    add_codebook = _via("_codebooks", Codebooks.add_codebook, _supervisor)
     codebook = _via("_codebooks", Codebooks.codebook)
     codebook_versions = _via("_codebooks", Codebooks.codebook_versions)
     codebook_version = _via("_codebooks", Codebooks.codebook_version)
     codebook_diff = _via("_codebooks", Codebooks.codebook_diff)
 
     # restructuring the codebook: storage.restructure
-    rename_code = _via("_restructure", Restructure.rename_code)
-    merge_codes = _via("_restructure", Restructure.merge_codes)
-    split_code = _via("_restructure", Restructure.split_code)
-    retire_code = _via("_restructure", Restructure.retire_code)
+    rename_code = _via("_restructure", Restructure.rename_code, _supervisor)
+    merge_codes = _via("_restructure", Restructure.merge_codes, _supervisor)
+    split_code = _via("_restructure", Restructure.split_code, _supervisor)
+    retire_code = _via("_restructure", Restructure.retire_code, _supervisor)
     recode_queue = _via("_restructure", Restructure.recode_queue)
     code_lineage = _via("_restructure", Restructure.code_lineage)
 
@@ -216,7 +303,7 @@ class Project:
     codings = _via("_codings", Codings.codings)
     history = _via("_codings", Codings.history)
     unit_codes = _via("_codings", Codings.unit_codes)
-    rebuild_state = _via("_codings", Codings.rebuild_state)
+    rebuild_state = _via("_codings", Codings.rebuild_state, _supervisor)
 
     # a coder's queue: storage.queue
     next_unit = _via("_queue", Queue.next_unit)
@@ -224,27 +311,27 @@ class Project:
     progress = _via("_queue", Queue.progress)
 
     # memos and flags: storage.memos
-    memo = _via("_memos", Memos.memo)
-    flag = _via("_memos", Memos.flag)
-    memos = _via("_memos", Memos.memos)
-    flagged = _via("_memos", Memos.flagged)
+    memo = _via("_memos", Memos.memo, _as_coder)
+    flag = _via("_memos", Memos.flag, _as_coder)
+    memos = _via("_memos", Memos.memos, _blind)
+    flagged = _via("_memos", Memos.flagged, _blind)
 
     # rounds: storage.rounds
     sample_units = _via("_rounds", Rounds.sample_units)
-    new_round = _via("_rounds", Rounds.new_round)
+    new_round = _via("_rounds", Rounds.new_round, _supervisor)
     redraw_sample = _via("_rounds", Rounds.redraw_sample)
     round_info = _via("_rounds", Rounds.round_info)
     rounds = _via("_rounds", Rounds.rounds)
     round_units = _via("_rounds", Rounds.round_units)
-    close_round = _via("_rounds", Rounds.close_round)
-    reopen_round = _via("_rounds", Rounds.reopen_round)
+    close_round = _via("_rounds", Rounds.close_round, _supervisor)
+    reopen_round = _via("_rounds", Rounds.reopen_round, _supervisor)
     blind_codings = _via("_rounds", Rounds.blind_codings)
 
     # adjudication and the gold set: storage.adjudication
-    adjudicate = _via("_adjudication", Adjudication.adjudicate)
-    decisions = _via("_adjudication", Adjudication.decisions)
-    gold = _via("_adjudication", Adjudication.gold)
-    proposals = _via("_adjudication", Adjudication.proposals)
+    adjudicate = _via("_adjudication", Adjudication.adjudicate, _supervisor)
+    decisions = _via("_adjudication", Adjudication.decisions, _settled)
+    gold = _via("_adjudication", Adjudication.gold, _settled)
+    proposals = _via("_adjudication", Adjudication.proposals, _settled)
 
     # --- what combines parts --------------------------------------------------------------------
     def round(self, round: str | int) -> Round:
@@ -291,6 +378,7 @@ class Project:
             interpretation`` (see :func:`workbench.agreement.reliability_table`).
         """
         sel = round_selection(round)
+        self._access.require_settled(sel, "agreement")
         codings = self.codings(round=sel)
         if isinstance(exclusive_groups, str) and exclusive_groups == "codebook":
             pinned = None if sel is ALL_ROUNDS or sel is NO_ROUND else self.round_info(sel)["codebook_version"]
@@ -335,6 +423,7 @@ class Project:
             ``unit_id, coder, codes, memo, contested`` (the coder's latest memo on the
             unit in the round, else the memo left with a coding).
         """
+        self._access.require_settled(round, "disagreements")
         info, codings, assigned, coders = self._rounds.review_data(round, codes)
         labels = {c: f"coder {i + 1}" for i, c in enumerate(coders)} if anonymise else {c: c for c in coders}
         table = _code_sets(codings, assigned, coders, codes).rename(columns=labels)

@@ -27,10 +27,7 @@ the HTML is escaped.
 
 from __future__ import annotations
 
-import html
-import json
 import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,121 +35,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..agreement import OVERALL, AgreementWarning
+from ..agreement import OVERALL, THRESHOLDS, AgreementWarning
 from ..codebook import slugify
+from .methods import format_ci, format_coefficient, number_words, percent
+from .methods import paragraph as methods_paragraph
+from .reliability_page import CHART_SLOT, html_page, markdown
 
 __all__ = ["ReliabilityReport", "reliability", "format_coefficient", "format_ci", "number_words"]
-
-_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-_LOW, _HIGH = 0.667, 0.800
-
-
-# --- formatting -----------------------------------------------------------------------------
-def number_words(n: int, *, capital: bool = False) -> str:
-    """A count as a journal writes it: words up to ten, digits with thousands separators above.
-
-    Examples
-    --------
-    >>> number_words(2, capital=True), number_words(12), number_words(1204)
-    ('Two', '12', '1,204')
-    """
-    text = _WORDS[n] if 0 <= n <= 10 else f"{n:,}"
-    return text[:1].upper() + text[1:] if capital else text
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    """``one unit``, ``two units``, ``12 units``; ``no units`` for zero."""
-    word = "no" if n == 0 else number_words(n)
-    return f"{word} {noun if n == 1 else (plural or noun + 's')}"
-
-
-def _none(n: int) -> str:
-    return "none" if n == 0 else number_words(n)
-
-
-def _ordinal(n: int) -> str:
-    return _ORDINALS[n] if 0 <= n <= 10 else f"{n}th"
-
-
-def format_coefficient(value: float, digits: int = 2) -> str:
-    """A coefficient bounded by 1 in APA style: no leading zero, a true minus sign.
-
-    Examples
-    --------
-    >>> format_coefficient(0.8234), format_coefficient(-0.052), format_coefficient(1.0)
-    ('.82', '−.05', '1.00')
-    >>> format_coefficient(float("nan"))
-    'undefined'
-    """
-    if value is None or not math.isfinite(float(value)):
-        return "undefined"
-    text = f"{float(value):.{digits}f}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
-    negative = text.startswith("-")
-    text = text.lstrip("-")
-    if text.startswith("0."):
-        text = text[1:]
-    return ("−" if negative else "") + text
-
-
-def format_ci(low: float, high: float, digits: int = 2) -> str:
-    """A 95% interval as ``95% CI .76–.88`` (``to`` instead of a dash when a bound is negative).
-
-    Examples
-    --------
-    >>> format_ci(0.761, 0.879), format_ci(-0.01, 0.72)
-    ('95% CI .76–.88', '95% CI −.01 to .72')
-    """
-    if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
-        return "95% CI not available"
-    lo, hi = format_coefficient(low, digits), format_coefficient(high, digits)
-    sep = " to " if (lo.startswith("−") or hi.startswith("−")) else "–"
-    return f"95% CI {lo}{sep}{hi}"
-
-
-def _percent(part: int, whole: int) -> str:
-    if not whole:
-        return "n/a"
-    p = 100 * part / whole
-    if p >= 1 or p == 0:
-        return f"{p:.0f}%"
-    return f"{p:.1f}%"
-
-
-def _md(text: Any) -> str:
-    """Escape text for Markdown (HTML special characters too), on one line."""
-    if text is None:
-        return ""
-    out = html.escape(str(text), quote=False)
-    out = re.sub(r"([\\`*_\[\]|#<>])", r"\\\1", out)
-    return " ".join(out.split())
-
-
-def _e(text: Any) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-def _code_label(code: str, codebook: Any) -> str:
-    if code == OVERALL:
-        return "All codes (sets, MASI)"
-    if code.startswith("group:"):
-        name = code[len("group:"):]
-        try:
-            label = codebook.group(name).label or name
-        except (KeyError, AttributeError):
-            label = name
-        return f"{label} (exclusive group)"
-    if codebook is not None and code in codebook:
-        label = codebook[code].label
-        return f"{label} ({code})" if label and label != code else code
-    return code
-
-
-def _interp(text: str) -> str:
-    """The reading without its long benchmark note, for a table cell."""
-    return str(text).split(" (")[0].split(";")[0] if text else ""
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -214,17 +103,14 @@ class ReliabilityReport:
             svg_path = stem.with_name(stem.name + "-trend.svg")
             svg_path.write_text(self.svg, encoding="utf-8")
             written.append(svg_path)
-            md = md.replace(_CHART_SLOT, f"![Agreement across rounds]({svg_path.name})\n\n")
-        md = md.replace(_CHART_SLOT, "")
+            md = md.replace(CHART_SLOT, f"![Agreement across rounds]({svg_path.name})\n\n")
+        md = md.replace(CHART_SLOT, "")
         html_path = stem.with_name(stem.name + ".html")
         md_path = stem.with_name(stem.name + ".md")
         html_path.write_text(self.html, encoding="utf-8")
         md_path.write_text(md, encoding="utf-8")
         self.paths = (html_path, md_path, *written)
         return self.paths
-
-
-_CHART_SLOT = "<!-- trend chart -->\n"
 
 
 def _stem(path: str | Path, round: str | None) -> Path:
@@ -311,11 +197,11 @@ def reliability(
     codebook = project.codebook(version) if version is not None else None
     figures = _figures(project, info, table, rounds, trend)
     figures["n_boot"] = int(n_boot)
-    paragraph = _paragraph(figures, codebook, info)
+    paragraph = methods_paragraph(figures, codebook, info)
     chart, svg, spec = _chart(reports)
     adjudicated = _adjudicated(project, info) if (include_text and info) else None
-    md = _markdown(name, paragraph, table, trend, figures, codebook, include_text, adjudicated)
-    page = _html(name, paragraph, table, trend, figures, codebook, include_text, adjudicated, svg, spec)
+    md = markdown(name, paragraph, table, trend, figures, codebook, include_text, adjudicated)
+    page = html_page(name, paragraph, table, trend, figures, codebook, include_text, adjudicated, svg, spec)
     report = ReliabilityReport(
         round=name, paragraph=paragraph, table=table, trend=trend, figures=figures, markdown=md, html=page,
         chart=chart, svg=svg,
@@ -368,9 +254,10 @@ def _figures(project: Any, info: dict | None, table: pd.DataFrame, rounds: pd.Da
     codes = table[(table["measure"] == "alpha") & (table["code"] != OVERALL) & ~table["code"].str.startswith("group:")]
     defined = codes[codes["value"].notna()]
     f["codes"] = {r["code"]: r["value"] for r in codes.to_dict("records")}
-    f["n_codes_reliable"] = int((defined["value"] >= _HIGH).sum())
-    f["n_codes_tentative"] = int(((defined["value"] >= _LOW) & (defined["value"] < _HIGH)).sum())
-    f["n_codes_below"] = int((defined["value"] < _LOW).sum())
+    low, high = THRESHOLDS
+    f["n_codes_reliable"] = int((defined["value"] >= high).sum())
+    f["n_codes_tentative"] = int(((defined["value"] >= low) & (defined["value"] < high)).sum())
+    f["n_codes_below"] = int((defined["value"] < low).sum())
     f["codes_undefined"] = list(codes.loc[codes["value"].isna(), "code"])
     if info is not None:
         f.update(
@@ -408,117 +295,8 @@ def _figures(project: Any, info: dict | None, table: pd.DataFrame, rounds: pd.Da
             codebook_version=project.codebook_version(), round_number=0, n_rounds=0,
             n_disagreements=None, n_adjudicated=None, n_decisions=0, n_deciders=0, n_proposals=0, first_round=None,
         )
-    f["percent"] = _percent(f["n_units"], f["n_codable"])
+    f["percent"] = percent(f["n_units"], f["n_codable"])
     return f
-
-
-def _paragraph(f: dict[str, Any], codebook: Any, info: dict | None) -> str:
-    s: list[str] = []
-    k, n, total = f["n_coders"], f["n_units"], f["n_codable"]
-    coders = f"{number_words(k, capital=True)} coder{'s' if k != 1 else ''}"
-    verb = "independently coded" if k > 1 else "coded"
-    if f["method"] in ("random", "stratified"):
-        how = f"a random sample stratified by {f['stratify']}" if f["method"] == "stratified" else "a simple random sample"
-        if f["exclude"]:
-            how = (
-                ("drawn at random, stratified by " + str(f["stratify"]) + "," if f["method"] == "stratified" else "drawn at random")
-                + f" from the {number_words(int(f['n_population']))} units not coded in earlier rounds;"
-            )
-        else:
-            how += ","
-        units = f"{number_words(n)} of {number_words(total)} codable units ({f['percent']}; {how} seed {f['seed']})"
-    elif f["method"] == "all":
-        units = (
-            f"all {number_words(n)} codable units" if not f["exclude"]
-            else f"the {number_words(n)} codable units not coded in earlier rounds ({f['percent']} of {number_words(total)})"
-        )
-    elif f["method"] == "explicit":
-        units = f"{number_words(n)} selected units ({f['percent']} of {number_words(total)} codable units)"
-    else:
-        units = f"{number_words(n)} of {number_words(total)} codable units ({f['percent']})"
-    cb = ""
-    if f["codebook_version"] is not None:
-        title = (codebook.title or codebook.name) if codebook is not None else None
-        cb = f" using version {f['codebook_version']} of the codebook" + (f" “{title}”" if title else "")
-    s.append(f"{coders} {verb} {units}{cb}.")
-    if k > 1 and f["n_overlap"] < n:
-        s.append(
-            f"Of these, {number_words(f['n_overlap'])} ({_percent(f['n_overlap'], n)}) were coded by all "
-            f"{number_words(k)} coders and the other {number_words(n - f['n_overlap'])} by one coder each."
-        )
-    a = f["alpha"]
-    if a is not None and math.isfinite(a):
-        s.append(
-            "Agreement on the set of codes applied to each unit, measured with Krippendorff's α and the MASI "
-            f"distance for multi-label coding (Passonneau, 2006), was α = {format_coefficient(a)} "
-            f"({format_ci(f['ci_low'], f['ci_high'])}; {number_words(f['n_pairable'])} units coded by two or more "
-            f"coders; {f.get('n_boot', 1000):,} bootstrap resamples)."
-        )
-    else:
-        s.append(
-            "Krippendorff's α could not be computed for these codings (too few units coded by two or more "
-            "coders, or no variation in the codes)."
-        )
-    for g, v in f["groups"].items():
-        label = g
-        if codebook is not None:
-            try:
-                label = codebook.group(g).label or g
-            except KeyError:
-                pass
-        if math.isfinite(v["alpha"]):
-            s.append(
-                f"For the exclusive {label.lower()} group (one code per unit), nominal α = "
-                f"{format_coefficient(v['alpha'])} ({format_ci(v['ci_low'], v['ci_high'])})."
-            )
-    codes = {c: v for c, v in f["codes"].items() if v is not None and math.isfinite(v)}
-    if len(codes) >= 2:
-        lo = min(codes, key=lambda c: (codes[c], c))
-        hi = max(codes, key=lambda c: (codes[c], c))
-        m = len(codes)
-        s.append(
-            f"Per-code α (nominal, code present or absent) ranged from {format_coefficient(codes[lo])} ({lo}) "
-            f"to {format_coefficient(codes[hi])} ({hi}); {_none(f['n_codes_reliable'])} of "
-            f"{number_words(m)} codes reached .800, {_none(f['n_codes_tentative'])} lay between .667 "
-            f"and .800 and {_none(f['n_codes_below'])} fell below .667."
-        )
-    if f["codes_undefined"]:
-        s.append(f"α was undefined for {', '.join(f['codes_undefined'])} (no variation or too few pairable units).")
-    if a is not None and math.isfinite(a):
-        verdict = (
-            "acceptable" if a >= _HIGH else "sufficient for tentative conclusions only" if a >= _LOW else "below the acceptable minimum"
-        )
-        s.append(
-            "By Krippendorff's (2004) criteria, under which α ≥ .800 supports reliable conclusions and "
-            f"α from .667 to .800 tentative conclusions only, overall agreement was {verdict}."
-        )
-    first = f.get("first_round")
-    if info is not None and first is not None:
-        change = ""
-        if first["codebook_version"] != f["codebook_version"] and pd.notna(first["codebook_version"]):
-            change = f" the codebook was revised between rounds (version {first['codebook_version']} to {f['codebook_version']}), and"
-        start = format_coefficient(first["alpha"])
-        s.append(
-            f"This was the {_ordinal(f['round_number'])} of {number_words(f['n_rounds'])} coding rounds;{change} "
-            f"overall α moved from {start} in the first round to {format_coefficient(a)}."
-        )
-    if info is not None and k > 1:
-        d, j = f["n_disagreements"], f["n_adjudicated"]
-        if d == 0:
-            s.append("The coders did not disagree on any unit coded by more than one of them.")
-        else:
-            who = "A supervisor" if f["n_deciders"] <= 1 else f"{number_words(f['n_deciders'], capital=True)} supervisors"
-            if j == d:
-                s.append(
-                    f"{who} adjudicated {'the' if d == 1 else 'all ' + number_words(d)} "
-                    f"{'unit' if d == 1 else 'units'} on which the coders disagreed; "
-                    "the adjudicated codes form the gold standard."
-                )
-            elif j:
-                s.append(f"{who} adjudicated {number_words(j)} of the {_count(d, 'unit')} on which the coders disagreed.")
-            else:
-                s.append(f"The coders disagreed on {_count(d, 'unit')}; none has been adjudicated yet.")
-    return " ".join(s)
 
 
 def _adjudicated(project: Any, info: dict) -> pd.DataFrame:
@@ -551,6 +329,7 @@ def _chart(reports: dict[str, pd.DataFrame]) -> tuple[Any, str | None, dict | No
     if not reports:
         return None, None, None
     from .. import charts
+    from ..charts import render
 
     frames = {r: t[t["value"].notna()] for r, t in reports.items()}
     def label(code: str) -> str:
@@ -562,205 +341,10 @@ def _chart(reports: dict[str, pd.DataFrame]) -> tuple[Any, str | None, dict | No
     chart = charts.agreement_trend(frames, measure="alpha")
     spec = chart.to_dict()
     try:
-        import vl_convert as vlc
+        svg = render.to_svg(spec)
     except ImportError:  # pragma: no cover - vl-convert is a dependency of the charts
         return chart, None, spec
-    svg = vlc.vegalite_to_svg(spec, vl_version=charts._vl_version())
     start = svg.find("<svg")
     return chart, svg[start:] if start >= 0 else None, spec
 
 
-# --- Markdown -----------------------------------------------------------------------------
-def _table_rows(table: pd.DataFrame, codebook: Any) -> list[list[str]]:
-    rows = []
-    for r in table[table["measure"] == "alpha"].to_dict("records"):
-        rows.append(
-            [
-                _code_label(r["code"], codebook),
-                format_coefficient(r["value"]),
-                format_ci(r["ci_low"], r["ci_high"]).replace("95% CI ", ""),
-                f"{int(r['n_units']):,}",
-                f"{int(r['n_pairable']):,}",
-                _interp(r["interpretation"]),
-            ]
-        )
-    return rows
-
-
-_TABLE_HEAD = ["Code", "α", "95% CI", "Units", "Pairable", "Reading"]
-_TREND_HEAD = ["Round", "Codebook version", "Units", "Overall α", "95% CI"]
-
-
-def _trend_rows(trend: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    if trend.empty:
-        return _TREND_HEAD, []
-    groups = [c for c in dict.fromkeys(trend["code"]) if c != OVERALL]
-    head = _TREND_HEAD + [f"{g[len('group:'):]} α" for g in groups]
-    rows = []
-    for rnd, part in trend.groupby("round", sort=False):
-        o = part[part["code"] == OVERALL].iloc[0]
-        cells = [
-            str(rnd),
-            "" if pd.isna(o["codebook_version"]) else str(int(o["codebook_version"])),
-            f"{int(o['n_units']):,}",
-            format_coefficient(o["value"]),
-            format_ci(o["ci_low"], o["ci_high"]).replace("95% CI ", ""),
-        ]
-        for g in groups:
-            gr = part[part["code"] == g]
-            cells.append(format_coefficient(gr["value"].iloc[0]) if len(gr) else "")
-        rows.append(cells)
-    return head, rows
-
-
-def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows]
-    return out
-
-
-def _title(name: str | None) -> str:
-    return f"Inter-rater reliability: {name}" if name else "Inter-rater reliability"
-
-
-def _markdown(name, paragraph, table, trend, f, codebook, include_text, adjudicated) -> str:
-    lines = [f"# {_md(_title(name))}", "", "## Methods", "", _md(paragraph), "", "## Agreement by code", ""]
-    lines += _md_table(_TABLE_HEAD, _table_rows(table, codebook))
-    lines += [
-        "",
-        "α: Krippendorff's alpha; the overall row compares the sets of codes (MASI distance), the other rows "
-        "each code's presence (nominal). 95% CI: bootstrap interval. Units: units coded by at least one coder; "
-        "pairable: by two or more.",
-        "",
-    ]
-    head, rows = _trend_rows(trend)
-    if rows:
-        lines += ["## Agreement across rounds", "", _CHART_SLOT.rstrip("\n"), ""]
-        lines += _md_table(head, rows) + [""]
-    if f.get("n_disagreements") is not None:
-        lines += [
-            "## Adjudication",
-            "",
-            f"- Units on which the coders disagreed: {f['n_disagreements']:,}",
-            f"- Adjudicated: {f['n_adjudicated']:,}",
-            f"- Proposals for codebook changes: {f['n_proposals']:,}",
-            "",
-        ]
-    if include_text and adjudicated is not None and len(adjudicated):
-        lines += ["## Disagreements and decisions", ""]
-        for r in adjudicated.to_dict("records"):
-            lines += [
-                f"- **{_md(r['unit_id'])}**: {_md(r['text'])}",
-                f"  - codes: {_md(r['codes_by_coder'])}",
-                f"  - decision: {_md(r['decision'] if r['decision'] is not None else 'not adjudicated')}"
-                + (f" ({_md(r['reason'])})" if r["reason"] else ""),
-            ]
-            if r["proposal"]:
-                lines.append(f"  - proposal: {_md(r['proposal'])}")
-        lines.append("")
-    if codebook is not None:
-        lines += [f"## Appendix: the codebook (version {f['codebook_version']})", ""]
-        body = codebook.to_markdown(examples=include_text)
-        lines += [("##" + ln if ln.startswith("# ") else ln) for ln in body.splitlines()]
-        lines.append("")
-    # the chart slot (an HTML comment) stays until save() links the SVG file there
-    return "\n".join(lines)
-
-
-# --- HTML ---------------------------------------------------------------------------------
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; color: #222; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
-th, td { border: 1px solid #ddd; padding: .3rem .55rem; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.methods { font-size: 1.02rem; } .note { color: #555; font-size: .88rem; }
-.wb-swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; }
-.chart svg { max-width: 100%; height: auto; }
-"""
-
-
-def _html_table(head: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    out = ["<table>", "<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in head) + "</tr></thead>", "<tbody>"]
-    for r in rows:
-        cells = [
-            (f'<th scope="row">{_e(c)}</th>' if i == 0 else f'<td class="num">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>")
-            for i, c in enumerate(r)
-        ]
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _json_for_html(spec: dict) -> str:
-    text = json.dumps(spec, ensure_ascii=False, default=str)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _html(name, paragraph, table, trend, f, codebook, include_text, adjudicated, svg, spec) -> str:
-    title = _title(name)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head><body>",
-        f"<h1>{_e(title)}</h1>",
-        '<section id="methods"><h2>Methods</h2>',
-        f'<p class="methods">{_e(paragraph)}</p></section>',
-        '<section id="by-code"><h2>Agreement by code</h2>',
-        _html_table(_TABLE_HEAD, _table_rows(table, codebook), {1, 3, 4}),
-        '<p class="note">α: Krippendorff\'s alpha; the overall row compares the sets of codes (MASI distance), '
-        "the other rows each code's presence (nominal). 95% CI: bootstrap interval. Units: units coded by at "
-        "least one coder; pairable: by two or more.</p></section>",
-    ]
-    head, rows = _trend_rows(trend)
-    if rows:
-        parts.append('<section id="rounds"><h2>Agreement across rounds</h2>')
-        if svg:
-            parts.append(f'<figure class="chart">{svg}<figcaption class="note">Overall and exclusive-group α '
-                         "per round with 95% intervals; dashed lines at .667 and .800.</figcaption></figure>")
-        elif spec is not None:
-            parts.append('<p class="note">(The chart was not rendered: install vl-convert-python.)</p>')
-        if spec is not None:
-            parts.append(f'<script type="application/json" id="wb-trend-spec">{_json_for_html(spec)}</script>')
-        parts.append(_html_table(head, rows, set(range(1, len(head)))))
-        parts.append("</section>")
-    if f.get("n_disagreements") is not None:
-        parts += [
-            '<section id="adjudication"><h2>Adjudication</h2><ul>',
-            f"<li>Units on which the coders disagreed: {f['n_disagreements']:,}</li>",
-            f"<li>Adjudicated: {f['n_adjudicated']:,}</li>",
-            f"<li>Proposals for codebook changes: {f['n_proposals']:,}</li>",
-            "</ul></section>",
-        ]
-    if include_text and adjudicated is not None and len(adjudicated):
-        parts.append('<section id="decisions"><h2>Disagreements and decisions</h2><dl>')
-        for r in adjudicated.to_dict("records"):
-            decision = r["decision"] if r["decision"] is not None else "not adjudicated"
-            parts.append(
-                f"<dt><code>{_e(r['unit_id'])}</code></dt><dd><blockquote>{_e(r['text'])}</blockquote>"
-                f"<p>Codes: {_e(r['codes_by_coder'])}</p><p>Decision: {_e(decision)}"
-                + (f" ({_e(r['reason'])})" if r["reason"] else "")
-                + "</p>"
-                + (f"<p>Proposal: {_e(r['proposal'])}</p>" if r["proposal"] else "")
-                + "</dd>"
-            )
-        parts.append("</dl></section>")
-    if codebook is not None:
-        parts.append(f'<section id="codebook"><h2>Appendix: the codebook (version {_e(f["codebook_version"])})</h2>')
-        if codebook.description:
-            parts.append(f"<p>{_e(codebook.description)}</p>")
-        if codebook.groups:
-            parts.append("<ul>")
-            for g in codebook.groups:
-                kind = "exclusive: one code per unit" if g.exclusive else "multi-label: any number per unit"
-                desc = f": {_e(g.description)}" if g.description else ""
-                parts.append(f"<li><strong>{_e(g.label or g.name)}</strong> ({kind}){desc}</li>")
-            parts.append("</ul>")
-        parts.append(codebook.to_html(examples=include_text))
-        parts.append("</section>")
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -13,7 +13,10 @@ database only through it:
   look names up and raise the named errors;
 * :func:`now` is the clock, :func:`utc` and :func:`utc_timestamp` read stored times
   as UTC (SQLite returns naive UTC datetimes);
-* :func:`round_selection` reads a ``round=`` argument (see :mod:`workbench.sentinels`).
+* :func:`round_selection` reads a ``round=`` argument (see :mod:`workbench.sentinels`);
+* :attr:`Kernel.viewer` is the coder the project was opened for (None: opened without
+  one), whom :meth:`Kernel.audit` names (the rules are in :mod:`~workbench.storage.access`);
+* :meth:`Kernel.call` runs one statement in its own transaction: one round trip.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -38,6 +44,8 @@ __all__ = [
     "Kernel",
     "RoundRef",
     "RoundSelection",
+    "ServerRefusal",
+    "Viewer",
     "now",
     "round_selection",
     "utc",
@@ -113,6 +121,51 @@ def utc_timestamp(value: Any) -> pd.Timestamp | None:
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
+class ServerRefusal(Exception):
+    """A server-side function of the store refused on purpose (SQLSTATE ``WB...``).
+
+    The caller turns it into the workbench error the same refusal raises on SQLite.
+
+    Parameters
+    ----------
+    state : str
+        The SQLSTATE (``WB001``: unknown unit, ...).
+    message, detail : str
+        What the function said.
+    """
+
+    def __init__(self, state: str, message: str = "", detail: str = ""):
+        super().__init__(f"{state}: {message} ({detail})")
+        self.state, self.message, self.detail = state, message, detail
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The coder a project was opened for.
+
+    Parameters
+    ----------
+    name : str
+    coder_id : int
+    role : str
+        ``coder`` or ``supervisor``.
+
+    Examples
+    --------
+    >>> Viewer("alice", 1, "coder").supervisor
+    False
+    """
+
+    name: str
+    coder_id: int
+    role: str
+
+    @property
+    def supervisor(self) -> bool:
+        """Whether the coder is a supervisor (who reads and writes everything)."""
+        return self.role == "supervisor"
+
+
 def round_selection(round: Any, *, every: bool = True) -> RoundSelection:
     """Check a ``round=`` argument: a round's name or id, ``NO_ROUND`` (or None) or ``ALL_ROUNDS``.
 
@@ -180,6 +233,12 @@ class Kernel:
         self.engine = engine
         self.name = name or display_url(str(engine.url))
         self._coder_ids: dict[str, int] = {}
+        self._rounds: dict[str | int, tuple[int, str, int | None]] = {}
+        #: the coder the project was opened for (None: opened without a coder)
+        self.viewer: Viewer | None = None
+        self._held: sa.Connection | None = None  # the connection of :meth:`call`
+        self._held_used = 0.0
+        self._held_lock = threading.RLock()
 
     @property
     def dialect(self) -> str:
@@ -249,6 +308,84 @@ class Kernel:
         except DRIVER_ERRORS as exc:
             raise self.error(doing, exc) from exc
 
+    def call(self, statement: str, params: tuple[Any, ...], doing: str, *, after: str = "", read: bool = False) -> Any:
+        """Run one statement in its own transaction (autocommit): one round trip to the server.
+
+        For PostgreSQL's ``wb_code`` and ``wb_next_unit``: the statement has committed, or
+        changed nothing, when this returns. It runs on a connection the kernel keeps (a
+        pool's check-out would add a ping); one idle for a while is pinged first, and a
+        read is retried once on a new connection when the old one turns out dead.
+
+        Parameters
+        ----------
+        statement : str
+            SQL with ``%s`` placeholders (the driver's own style).
+        params : tuple
+        doing, after : str
+            What is being done, and the last sentence, for the message of a StoreError.
+        read : bool
+            The statement only reads (safe to send again).
+
+        Returns
+        -------
+        any
+            The first column of the first row.
+
+        Raises
+        ------
+        ServerRefusal
+            The server refused on purpose (SQLSTATE ``WB...``); any other driver error
+            becomes a :class:`StoreError`.
+        """
+        with self._held_lock:
+            for attempt in (1, 2):
+                try:
+                    conn = self._held_connection()
+                    value = conn.exec_driver_sql(statement, params).scalar()
+                    conn.commit()  # nothing to send in autocommit: ends SQLAlchemy's own bookkeeping
+                    return value
+                except sa.exc.DBAPIError as exc:
+                    self._drop_held(invalidated=exc.connection_invalidated)
+                    state = str(getattr(exc.orig, "sqlstate", "") or "")
+                    if state.startswith("WB"):
+                        diag = getattr(exc.orig, "diag", None)
+                        raise ServerRefusal(state, getattr(diag, "message_primary", "") or "",
+                                            getattr(diag, "message_detail", "") or "") from None
+                    if not (read and exc.connection_invalidated and attempt == 1):
+                        raise self.error(doing, exc, after) from exc
+                except DRIVER_ERRORS as exc:
+                    self._drop_held(invalidated=True)
+                    raise self.error(doing, exc, after) from exc
+
+    def _held_connection(self) -> sa.Connection:
+        """The kept autocommit connection; pinged when it has been idle for 30 s or more."""
+        if self._held is not None and time.monotonic() - self._held_used > 30:
+            try:
+                self._held.exec_driver_sql("SELECT 1").close()
+                self._held.commit()
+            except sa.exc.DBAPIError:
+                self._drop_held(invalidated=True)
+        if self._held is None:
+            self._held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._held_used = time.monotonic()
+        return self._held
+
+    def _drop_held(self, *, invalidated: bool) -> None:
+        if self._held is None:
+            return
+        if invalidated:
+            self._held.close()
+            self._held = None
+        else:
+            self._held.rollback()
+
+    def close(self) -> None:
+        """Give back the kept connection (the engine's pool is the caller's to dispose)."""
+        with self._held_lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
+
     def frame(self, query: Any, doing: str, *, times: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run a query into a DataFrame, with the named time columns in UTC.
 
@@ -282,10 +419,14 @@ class Kernel:
         detail : any
             JSON-serialisable detail.
         actor : str, optional
-            Who did it.
+            Who did it; in a project opened for a coder, always that coder.
         """
+        role = "owner"
+        if self.viewer is not None:
+            actor, role = self.viewer.name, self.viewer.role
         conn.execute(
-            T.audit_log.insert().values(at=now(), actor=actor, action=action, detail=json.dumps(detail, default=str))
+            T.audit_log.insert().values(at=now(), actor=actor, action=action, detail=json.dumps(detail, default=str),
+                                        role=role)
         )
 
     # --- look-ups -----------------------------------------------------------------------------
@@ -312,6 +453,51 @@ class Kernel:
             )
         self._coder_ids[name] = int(cid)
         return int(cid)
+
+    def round_ref(self, round: RoundRef, doing: str) -> tuple[int, str, int | None] | None:
+        """A round's id, name and pinned codebook version, remembered after the first look-up.
+
+        These never change once a round exists (its status does: read it where it matters).
+
+        Parameters
+        ----------
+        round : str, int, None or NO_ROUND
+        doing : str
+            What the look-up is for, for the message of a :class:`StoreError`.
+
+        Returns
+        -------
+        tuple or None
+            ``(round_id, name, codebook_version)``; None outside any round.
+        """
+        sel = round_selection(round, every=False)
+        if sel is NO_ROUND:
+            return None
+        found = self._rounds.get(sel)  # type: ignore[arg-type]
+        if found is None:
+            with self.reading(doing) as conn:
+                rnd = self.one_round(conn, sel, "a round look-up")
+            found = (int(rnd["round_id"]), str(rnd["name"]), rnd["codebook_version"])
+            self._rounds[found[0]] = self._rounds[found[1]] = found
+        return found
+
+    def coder_id_cached(self, name: str, doing: str) -> int:
+        """:meth:`coder_id`, without a connection when the coder was looked up before.
+
+        Parameters
+        ----------
+        name : str
+        doing : str
+            What the look-up is for, for the message of a :class:`StoreError`.
+
+        Returns
+        -------
+        int
+        """
+        if isinstance(name, str) and name in self._coder_ids:
+            return self._coder_ids[name]
+        with self.reading(doing) as conn:
+            return self.coder_id(conn, name)
 
     def round_row(self, conn: sa.Connection, round: RoundRef) -> dict[str, Any] | None:
         """A round's row as a dict; None for ``None``/``NO_ROUND`` (outside any round).

@@ -5,6 +5,14 @@ coder, round, codebook version, time, memo, span) and updates the derived state
 (``current_codings``; the coder's cursor in ``queue_cursors``) in one transaction, which
 has committed when the call returns. History is never rewritten; :meth:`Codings.rebuild`
 derives the state again from the log.
+
+On PostgreSQL a call is one statement, ``wb_code(...)`` (migration ``0004``), in one
+round trip: this module checks the arguments and the codes against the codebook version
+it expects to be in force; the server checks the unit, the span, the round and that
+version, writes the events, and its trigger derives the state. A refusal raises the
+same workbench error, with the same message, as on SQLite, where each call is the
+transaction below. In a project opened for a coder, reads follow the blind rule of
+:mod:`~workbench.storage.access`.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from ..codebook import Codebook
 from ..errors import UnknownCodeError, UnknownUnitError, WorkbenchError
 from ..sentinels import ALL_ROUNDS
 from . import tables as T
-from ._kernel import Kernel, RoundRef, RoundSelection, now
+from ._kernel import Kernel, RoundRef, RoundSelection, ServerRefusal, now
+from .access import Access, where_visible
 from .codebooks import Codebooks
 from .queue import Queue
 
@@ -70,6 +79,21 @@ def span_key(span: tuple[int, int] | None) -> str:
     return "" if span is None else f"{int(span[0])}:{int(span[1])}"
 
 
+_NO_CODEBOOK = "this project has no codebook; add one before coding with project.add_codebook(...)"
+_WB_CODE = (
+    "SELECT wb_code(%s::text, %s::integer, %s::integer, %s::integer, %s::text, %s::text[], %s::text[], %s::text, "
+    "%s::integer, %s::integer)"
+)
+
+
+def _past_the_end(span: tuple[int, int], unit_id: str, n: int) -> str:
+    return f"span {span!r} runs past the end of unit {unit_id!r} ({n} characters)"
+
+
+def _not_open(name: str, status: str) -> str:
+    return f"round {name!r} is {status}; codings are not accepted"
+
+
 def _is_exclusive(cb: Codebook, group: str) -> bool:
     try:
         return bool(cb.group(group).exclusive)
@@ -87,12 +111,16 @@ class Codings:
         To validate codes against the version in force.
     queue : Queue
         To keep the coder's cursor in the same transaction.
+    access : Access, optional
+        Who may code as whom, and read what.
     """
 
-    def __init__(self, kernel: Kernel, codebooks: Codebooks, queue: Queue):
+    def __init__(self, kernel: Kernel, codebooks: Codebooks, queue: Queue, access: Access | None = None):
         self.kernel = kernel
         self.codebooks = codebooks
         self.queue = queue
+        self.access = access or Access(kernel)
+        self._newest: int | None = None  # the newest codebook version, as last seen (PostgreSQL)
 
     # --- writing -------------------------------------------------------------------------------
     def code(
@@ -186,6 +214,7 @@ class Codings:
         list of int
             The ids of the events written.
         """
+        self.access.require_self(coder, "uncode" if action == "remove" else "code")
         codes = code_list(codes)
         if not codes:
             raise ValueError("give at least one code name")
@@ -193,24 +222,19 @@ class Codings:
             if len(span) != 2 or int(span[0]) < 0 or int(span[1]) <= int(span[0]):
                 raise ValueError(f"span must be (start, end) character offsets with 0 <= start < end, got {span!r}")
         doing = f"record {action} {codes} on unit {unit_id!r} for {coder!r}"
+        if self.kernel.dialect == "postgresql":
+            return self._record_in_one_statement(unit_id, codes, action, coder, round, memo, span, doing)
         with self.kernel.transaction(doing, after="Nothing was recorded; try again.") as conn:
-            unit_row = conn.execute(sa.select(T.units.c.seq, T.units.c.text).where(T.units.c.unit_id == unit_id)).first()
-            if unit_row is None:
-                raise UnknownUnitError(self.kernel.unknown_unit_message(unit_id))
-            if span is not None and int(span[1]) > len(unit_row.text):
-                raise ValueError(f"span {span!r} runs past the end of unit {unit_id!r} ({len(unit_row.text)} characters)")
-            coder_id = self.kernel.coder_id(conn, coder)
-            rnd = self.kernel.round_row(conn, round)
-            if rnd is not None and rnd["status"] != "open":
-                raise WorkbenchError(f"round {rnd['name']!r} is {rnd['status']}; codings are not accepted")
-            version = (rnd["codebook_version"] if rnd else None) or self.kernel.newest_version(conn)
-            if version is None:
-                raise WorkbenchError("this project has no codebook; add one before coding with project.add_codebook(...)")
-            cb = self.codebooks.codebook(version)
+            unit_row, coder_id, rnd, version, cb = self._check(conn, unit_id, coder, round, span)
+            groups = self._groups(cb, version, codes, action)
             round_id = rnd["round_id"] if rnd else None
             round_key = self.kernel.round_key(rnd)
             skey = span_key(span)
-            events = self._events(conn, cb, version, codes, action, memo, coder_id, round_key, unit_id, skey)
+            events: list[tuple[str, str, str | None]] = []
+            for siblings in groups:
+                present = self.present(conn, coder_id, round_key, unit_id, siblings, skey) if siblings else []
+                events.extend(("remove", s, None) for s in present)
+            events.extend((action, c, memo) for c in codes)
             at = now()
             ids = []
             for act, c, m in events:
@@ -224,13 +248,28 @@ class Codings:
             self.queue.advance(conn, coder_id, round_key, round_id, unit_id, unit_row.seq, action)
         return ids
 
-    def _events(
-        self, conn: sa.Connection, cb: Codebook, version: int, codes: list[str], action: str, memo: str | None,
-        coder_id: int, round_key: int, unit_id: str, skey: str,
-    ) -> list[tuple[str, str, str | None]]:
-        """The events ``(action, code, memo)`` a call writes, after checking the codes."""
+    def _check(
+        self, conn: sa.Connection, unit_id: str, coder: str, round: RoundRef, span: tuple[int, int] | None
+    ) -> tuple[Any, int, dict[str, Any] | None, int, Codebook]:
+        """The checks of a coding, in their order: unit, span, coder, round, round open, codebook."""
+        unit_row = conn.execute(sa.select(T.units.c.seq, T.units.c.text).where(T.units.c.unit_id == unit_id)).first()
+        if unit_row is None:
+            raise UnknownUnitError(self.kernel.unknown_unit_message(unit_id))
+        if span is not None and int(span[1]) > len(unit_row.text):
+            raise ValueError(_past_the_end(span, unit_id, len(unit_row.text)))
+        coder_id = self.kernel.coder_id(conn, coder)
+        rnd = self.kernel.round_row(conn, round)
+        if rnd is not None and rnd["status"] != "open":
+            raise WorkbenchError(_not_open(rnd["name"], rnd["status"]))
+        version = (rnd["codebook_version"] if rnd else None) or self.kernel.newest_version(conn)
+        if version is None:
+            raise WorkbenchError(_NO_CODEBOOK)
+        return unit_row, coder_id, rnd, int(version), self.codebooks.codebook(version)
+
+    def _groups(self, cb: Codebook, version: int, codes: list[str], action: str) -> list[list[str]]:
+        """Check the codes applied; per code, the other codes of its exclusive group (removed first)."""
         if action != "apply":
-            return [("remove", c, memo) for c in codes]
+            return []
         unknown = [c for c in codes if c not in cb]
         if unknown:
             raise UnknownCodeError(
@@ -242,18 +281,84 @@ class Codings:
                 f"{categories} are categories (isCodable=false), not codes: apply one of "
                 f"their codes instead: {[x.name for x in cb.codes if x.parent in categories]}"
             )
-        events: list[tuple[str, str, str | None]] = []
+        groups = []
         for c in codes:
             group = cb[c].group
             if group and _is_exclusive(cb, group):
                 same = [x for x in codes if cb[x].group == group]
                 if len(same) > 1:
                     raise ValueError(f"codes {same} belong to the exclusive group {group!r}: apply one of them")
-                siblings = [x.name for x in cb.codes if x.group == group and x.name != c]
-                present = self.present(conn, coder_id, round_key, unit_id, siblings, skey)
-                events.extend(("remove", s, None) for s in present)
-        events.extend(("apply", c, memo) for c in codes)
-        return events
+                groups.append([x.name for x in cb.codes if x.group == group and x.name != c])
+        return groups
+
+    # --- PostgreSQL: one statement ----------------------------------------------------------
+    def _record_in_one_statement(
+        self, unit_id: str, codes: list[str], action: str, coder: str, round: RoundRef, memo: str | None,
+        span: tuple[int, int] | None, doing: str,
+    ) -> list[int]:
+        """:meth:`record` as one call of ``wb_code`` (see the module docstring)."""
+        after = "Nothing was recorded; try again."
+        for _ in range(4):  # a retry only when another process added a codebook version meanwhile
+            try:
+                if not isinstance(unit_id, str):
+                    raise TypeError("unit ids are strings")
+                coder_id = self.kernel.coder_id_cached(coder, doing)
+                ref = self.kernel.round_ref(round, doing)
+                version = (ref[2] if ref else None) or self._newest_version(doing)
+                if version is None:
+                    raise WorkbenchError(_NO_CODEBOOK)
+                groups = self._groups(self.codebooks.codebook(version), version, codes, action)
+            except (WorkbenchError, ValueError, TypeError):
+                self._explain(unit_id, coder, round, span, codes, action, doing)
+                continue  # the checks in order passed: what was remembered was out of date
+            params = (
+                unit_id, coder_id, ref[0] if ref else None, version, action, codes, [s for g in groups for s in g],
+                memo, None if span is None else int(span[0]), None if span is None else int(span[1]),
+            )
+            try:
+                ids = self.kernel.call(_WB_CODE, params, doing, after=after)
+            except ServerRefusal as refusal:
+                if refusal.state == "WB009":  # the version in force is not the one expected
+                    self._newest = int(refusal.detail)
+                    continue
+                raise self._refused(refusal, unit_id, span, coder, round, codes, action, doing) from None
+            return [int(i) for i in ids]
+        raise WorkbenchError(f"could not {doing}: the codebook kept changing; try again")  # pragma: no cover
+
+    def _newest_version(self, doing: str) -> int | None:
+        if self._newest is None:
+            with self.kernel.reading(doing) as conn:
+                self._newest = self.kernel.newest_version(conn)
+        return self._newest
+
+    def _explain(
+        self, unit_id: str, coder: str, round: RoundRef, span: tuple[int, int] | None, codes: list[str], action: str,
+        doing: str,
+    ) -> None:
+        """Run the checks of a coding in their order, to raise the error SQLite's path raises."""
+        with self.kernel.reading(doing) as conn:
+            _, _, _, version, cb = self._check(conn, unit_id, coder, round, span)
+        self._groups(cb, version, codes, action)
+        self._newest = None  # everything passed: look the version in force up again
+
+    def _refused(
+        self, refusal: ServerRefusal, unit_id: str, span: tuple[int, int] | None, coder: str, round: RoundRef,
+        codes: list[str], action: str, doing: str,
+    ) -> Exception:
+        """The workbench error for a refusal of ``wb_code``."""
+        if refusal.state == "WB001":
+            return UnknownUnitError(self.kernel.unknown_unit_message(unit_id))
+        if refusal.state == "WB002" and span is not None:
+            return ValueError(_past_the_end(span, unit_id, int(refusal.detail)))
+        if refusal.state == "WB003":
+            return WorkbenchError(_not_open(refusal.message, refusal.detail))
+        if refusal.state == "WB004":
+            return WorkbenchError(_NO_CODEBOOK)
+        try:
+            self._explain(unit_id, coder, round, span, codes, action, doing)
+        except Exception as exc:  # noqa: BLE001 - the error the checks in order raise
+            return exc
+        return WorkbenchError(f"could not {doing}: the server refused ({refusal})")  # pragma: no cover
 
     @staticmethod
     def write_event(conn: sa.Connection, **values: Any) -> int:
@@ -377,7 +482,7 @@ class Codings:
         q = self.kernel.where_round(q, cols, round)
         if unit_ids is not None:
             q = q.where(cols.unit_id.in_(list(unit_ids)))
-        return q
+        return where_visible(self.kernel, q, cols)
 
     def _read(self, q: Any, doing: str) -> pd.DataFrame:
         df = self.kernel.frame(q, doing, times=("at",))
@@ -406,7 +511,13 @@ class Codings:
         -------
         pandas.DataFrame
             ``unit_id, coder, code, round, codebook_version, at, span_start, span_end, memo``.
+
+        Raises
+        ------
+        AccessError
+            In a project opened for a coder: another coder named in an open round.
         """
+        self.access.refuse_blind(coder, round, "codings")
         cc, e, c, r = T.current_codings.c, T.coding_events.c, T.coders.c, T.rounds.c
         q = (
             sa.select(cc.unit_id, c.name.label("coder"), cc.code, r.name.label("round"), e.codebook_version, e.at,
@@ -440,7 +551,13 @@ class Codings:
         pandas.DataFrame
             ``event_id, unit_id, code, action, coder, round, codebook_version, at, memo,
             span_start, span_end, origin``.
+
+        Raises
+        ------
+        AccessError
+            In a project opened for a coder: another coder named in an open round.
         """
+        self.access.refuse_blind(coder, round, "coding history")
         e, c, r = T.coding_events.c, T.coders.c, T.rounds.c
         q = (
             sa.select(e.event_id, e.unit_id, e.code, e.action, c.name.label("coder"), r.name.label("round"),
@@ -466,13 +583,11 @@ class Codings:
         -------
         list of str
         """
+        self.access.refuse_blind(coder, round, "codes")
         with self.kernel.reading(f"read the codes of coder {coder!r} on unit {unit_id!r}") as conn:
             coder_id = self.kernel.coder_id(conn, coder)
             key = self.kernel.round_key(self.kernel.round_row(conn, round))
             cc = T.current_codings.c
-            rows = conn.execute(
-                sa.select(cc.code)
-                .where(cc.coder_id == coder_id, cc.round_key == key, cc.unit_id == unit_id)
-                .order_by(cc.event_id)
-            ).scalars()
+            q = sa.select(cc.code).where(cc.coder_id == coder_id, cc.round_key == key, cc.unit_id == unit_id)
+            rows = conn.execute(where_visible(self.kernel, q, cc).order_by(cc.event_id)).scalars()
             return list(dict.fromkeys(rows))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..sentinels import ALL_ROUNDS
 from . import tables as T
 from ._kernel import Kernel, RoundRef, RoundSelection, now
+from .access import where_visible
 
 __all__ = ["Memos", "MEMO_KINDS"]
 
@@ -116,7 +117,7 @@ class Memos:
             q = q.where(m.kind.in_(["flag", "unflag"] if kind == "flag" else [kind]))
         if coder is not None:
             q = q.where(c.name.in_([coder] if isinstance(coder, str) else list(coder)))
-        q = self.kernel.where_round(q, m, round)
+        q = where_visible(self.kernel, self.kernel.where_round(q, m, round), m)  # the blind rule
         df = self.kernel.frame(q, "read memos", times=("at",))
         if latest and not df.empty:
             df["family"] = np.where(df["kind"] == "memo", "memo", "flag")

@@ -5,6 +5,11 @@ coder's assignment (``round_assignments.seq``, the same numbers). A cursor per c
 and round (``queue_cursors.frontier_seq``) keeps one invariant: every queue unit with
 ``seq`` below the frontier is coded by the coder. :meth:`Queue.advance` keeps it inside
 each coding's transaction, so the next unit is an index look-up, never a scan.
+
+On PostgreSQL :meth:`Queue.next_unit` is one statement, ``wb_next_unit(...)`` (migration
+``0004``), the same walk on the server, in one round trip (and the cursor is kept by the
+trigger that derives the state of every event). In a project opened for a coder, the
+queue, next unit and progress read are the coder's own (:mod:`~workbench.storage.access`).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import sqlalchemy as sa
 
 from ..errors import UnknownUnitError
 from . import tables as T
-from ._kernel import Kernel, RoundRef
+from ._kernel import Kernel, RoundRef, ServerRefusal
+from .access import Access
 
 __all__ = ["Queue"]
+
+_WB_NEXT_UNIT = "SELECT wb_next_unit(%s::integer, %s::integer, %s::text)"
 
 
 class Queue:
@@ -27,10 +35,13 @@ class Queue:
     ----------
     kernel : Kernel
         The open project's kernel.
+    access : Access, optional
+        Whose queue may be read.
     """
 
-    def __init__(self, kernel: Kernel):
+    def __init__(self, kernel: Kernel, access: Access | None = None):
         self.kernel = kernel
+        self.access = access or Access(kernel)
 
     # --- the queue as a query -------------------------------------------------------------
     @staticmethod
@@ -164,7 +175,16 @@ class Queue:
         -------
         str or None
         """
-        with self.kernel.reading(f"find the next unit of coder {coder!r}") as conn:
+        self.access.require_self(coder, "next_unit")
+        doing = f"find the next unit of coder {coder!r}"
+        if self.kernel.dialect == "postgresql" and (after is None or isinstance(after, str)):
+            coder_id = self.kernel.coder_id_cached(coder, doing)
+            ref = self.kernel.round_ref(round, doing)
+            try:
+                return self.kernel.call(_WB_NEXT_UNIT, (coder_id, ref[0] if ref else None, after), doing, read=True)
+            except ServerRefusal:  # the only refusal: WB001, no unit ``after``
+                raise UnknownUnitError(self.kernel.unknown_unit_message(after)) from None
+        with self.kernel.reading(doing) as conn:
             coder_id = self.kernel.coder_id(conn, coder)
             rnd = self.kernel.round_row(conn, round)
             round_id = rnd["round_id"] if rnd else None
@@ -193,6 +213,7 @@ class Queue:
         -------
         list of str
         """
+        self.access.require_self(coder, "queue")
         with self.kernel.reading(f"read the queue of coder {coder!r}") as conn:
             coder_id = self.kernel.coder_id(conn, coder)
             rnd = self.kernel.round_row(conn, round)
@@ -212,6 +233,7 @@ class Queue:
         dict
             ``{"coded": n, "total": m}``.
         """
+        self.access.require_self(coder, "progress")
         with self.kernel.reading(f"count the progress of coder {coder!r}") as conn:
             coder_id = self.kernel.coder_id(conn, coder)
             rnd = self.kernel.round_row(conn, round)

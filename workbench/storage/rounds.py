@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from .. import sampling
 from ..errors import UnknownCodeError, UnknownUnitError, WorkbenchError
+from ..identifiers import new_name
 from . import tables as T
 from ._kernel import Kernel, RoundRef, now, utc, utc_timestamp
 from .codebooks import Codebooks
@@ -254,8 +255,9 @@ class Rounds:
         seed = secrets.randbelow(2**31) if seed is None else sampling.check_seed(seed)
         exclude_names = _names(exclude, "exclude")
         with self.kernel.transaction(f"create round {name!r}", after="Nothing was recorded.") as conn:
-            if conn.execute(sa.select(T.rounds.c.round_id).where(T.rounds.c.name == name)).first():
-                taken = list(conn.execute(sa.select(T.rounds.c.name)).scalars())
+            taken = list(conn.execute(sa.select(T.rounds.c.name).order_by(T.rounds.c.round_id)).scalars())
+            name = new_name(name, taken, what="round", allow_digits=False)  # workbench.identifiers' rule
+            if name in taken:
                 raise ValueError(f"a round called {name!r} exists already; rounds: {taken}. Choose another name")
             coder_ids = [self.kernel.coder_id(conn, c) for c in coder_names]
             version = self._pin_version(conn, codebook_version)

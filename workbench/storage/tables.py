@@ -6,6 +6,8 @@ checks that a migrated database matches this metadata.
 Coding is an append-only event log (``coding_events``). ``current_codings`` and
 ``queue_cursors`` are caches derived from it inside the same transaction as each
 event, so that the current state and a coder's next unit are index look-ups.
+On PostgreSQL (revision 0004) row-level security guards the coding tables and a
+trigger derives the state (see :mod:`workbench.storage.access`).
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ coders = sa.Table(
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("role", sa.String(64), nullable=True),
     sa.Column("created_at", TS, nullable=False),
+    # revision 0004: the coder's PostgreSQL login (see workbench.storage.access)
+    sa.Column("db_role", sa.String(63), nullable=True),
+    sa.Index("ix_coders_db_role", "db_role", unique=True),
 )
 
 rounds = sa.Table(
@@ -119,6 +124,7 @@ round_assignments = sa.Table(
     sa.Column("unit_id", ID, sa.ForeignKey("units.unit_id"), primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Index("ix_round_assignments_queue", "round_id", "coder_id", "seq"),
+    sa.Index("ix_round_assignments_coder_unit", "coder_id", "unit_id"),  # revision 0004: the blind rule
 )
 
 coding_events = sa.Table(
@@ -178,6 +184,7 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(255), nullable=True),
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("role", sa.String(16), nullable=True),  # revision 0004: coder, supervisor or owner
 )
 
 # --- derived from coding_events (revision 0002) -------------------------------------------

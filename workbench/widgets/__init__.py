@@ -1,5 +1,8 @@
-"""Jupyter widgets of the workbench: the coding panel for coders, the reliability dashboard
-and the disagreement review for supervisors (anywidget; their JavaScript ships in ``static/``).
+"""Jupyter widgets of the workbench: the coding panel, the reliability dashboard, the disagreement review.
+
+The coding panel is for coders, the dashboard and the review for supervisors. The panel and
+the review are anywidgets sharing :mod:`workbench.widgets._base` (their JavaScript ships in
+``static/``); the dashboard composes ipywidgets and :mod:`workbench.charts`.
 
 >>> from workbench import widgets
 >>> "CodingPanel" in widgets.__all__

@@ -15,20 +15,18 @@ text and runs nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import pathlib
-import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import anywidget
-import sqlalchemy as sa
 import traitlets as t
 
-from ..codebook import Code, Codebook
 from ..errors import StoreError, UnknownUnitError, WorkbenchError
 from ..project import Project
+from ._base import STORE_ERRORS, ActionWidget, Handler, when
+from ._codes import check_shortcuts, code_rows, rivals
+from ._warnings import DEFAULT_CONTENT_WARNINGS, ContentWarnings
 
 __all__ = ["CodingPanel", "NAVIGATION_KEYS", "DEFAULT_CONTENT_WARNINGS"]
 
@@ -45,139 +43,13 @@ NAVIGATION_KEYS: dict[str, str] = {
     "u": "undo",
 }
 
-#: Content-warning terms used when neither the codebook nor the project lists any.
-DEFAULT_CONTENT_WARNINGS: tuple[str, ...] = (
-    "self-harm",
-    "self harm",
-    "suicide",
-    "suicidal",
-    "kill myself",
-    "overdose",
-    "abuse",
-    "rape",
-    "sexual assault",
-)
-
 _EXCERPT_CHARS = 280
 _EAGER_THREADS = 100_000  # queues up to this size list their threads when the panel opens
-_COLOR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
-_STORE_ERRORS = (WorkbenchError, sa.exc.SQLAlchemyError, OSError)
-_REFUSALS = (StoreError, sa.exc.SQLAlchemyError, OSError)
-_WRITES = ("toggle", "memo", "flag", "undo")
+_REFUSALS = (StoreError, OSError)
 _monotonic = time.monotonic
 
 
-def _text_color(color: str | None) -> str:
-    """Black or white, whichever reads better on ``color`` (a #hex colour)."""
-    if not color or not color.startswith("#"):
-        return ""
-    h = color[1:]
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    r, g, b = (int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
-
-    def lin(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    return "#000000" if lum > 0.179 else "#ffffff"
-
-
-def _when(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        if value != value:  # NaT / NaN
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc)
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
-
-
-def _code_rows(codebook: Codebook) -> list[dict[str, Any]]:
-    """The codes in display order (by group, then parent before children) as plain dicts."""
-    groups = {g.name: g for g in codebook.groups}
-    by_parent: dict[str | None, list[Code]] = {}
-    names = set(codebook.names)
-    for c in codebook.codes:
-        parent = c.parent if c.parent in names else None
-        by_parent.setdefault(parent, []).append(c)
-
-    ordered: list[tuple[Code, int]] = []
-
-    def walk(parent: str | None, level: int, seen: set[str]) -> None:
-        for c in by_parent.get(parent, []):
-            if c.name in seen:
-                continue
-            seen.add(c.name)
-            ordered.append((c, level))
-            walk(c.name, level + 1, seen)
-
-    walk(None, 0, set())
-    # codes whose parent chain loops are still shown, at the top level
-    shown = {c.name for c, _ in ordered}
-    ordered.extend((c, 0) for c in codebook.codes if c.name not in shown)
-
-    group_order = list(dict.fromkeys([g.name for g in codebook.groups] + [c.group or "" for c in codebook.codes]))
-    rows = []
-    for gname in group_order:
-        for c, level in ordered:
-            if (c.group or "") != gname:
-                continue
-            g = groups.get(c.group or "")
-            color = c.color if c.color and _COLOR.match(c.color) else ""
-            example = c.examples[0].text if c.examples else ""
-            rows.append(
-                {
-                    "name": c.name,
-                    "label": c.label or c.name,
-                    "definition": c.definition or "",
-                    "include": c.include or "",
-                    "exclude": c.exclude or "",
-                    "example": example,
-                    "color": color,
-                    "text_color": _text_color(color),
-                    "shortcut": c.shortcut or "",
-                    "parent": c.parent or "",
-                    "level": level,
-                    "group": c.group or "",
-                    "group_label": (g.label or g.name) if g else (c.group or ""),
-                    "exclusive": bool(g.exclusive) if g else False,
-                }
-            )
-    return rows
-
-
-def _check_shortcuts(codebook: Codebook) -> None:
-    seen: dict[str, str] = {}
-    reserved = {k.lower(): v for k, v in NAVIGATION_KEYS.items()}
-    for c in codebook.codes:
-        if not c.shortcut:
-            continue
-        key = str(c.shortcut)
-        if len(key) != 1 or key.isspace():
-            raise ValueError(
-                f"code {c.name!r} has shortcut {key!r}: a shortcut is one character, e.g. 'v'"
-            )
-        low = key.lower()
-        if low in reserved:
-            raise ValueError(
-                f"code {c.name!r} has shortcut {key!r}, which the coding panel uses for "
-                f"{reserved[low]!r}; the navigation keys are {sorted(k for k in NAVIGATION_KEYS if len(k) == 1)} "
-                "and the arrow keys. Give the code another shortcut in the codebook."
-            )
-        if low in seen:
-            raise ValueError(
-                f"codes {seen[low]!r} and {c.name!r} share the shortcut {key!r}; give each code its own"
-            )
-        seen[low] = c.name
-
-
-class CodingPanel(anywidget.AnyWidget):
+class CodingPanel(ActionWidget):
     """Code the units of a coder's queue, one unit at a time, with its thread context.
 
     Parameters
@@ -250,40 +122,32 @@ class CodingPanel(anywidget.AnyWidget):
 
     _esm = _STATIC / "coding_panel.js"
     _css = _STATIC / "coding_panel.css"
+    _noun = "panel"
+    _verb = "code"
+    _writes = ("toggle", "memo", "flag", "undo")
+    _meta_actions = ("retry",)
 
     coder = t.Unicode("").tag(sync=True)
     round_name = t.Unicode("").tag(sync=True)
     codebook_label = t.Unicode("").tag(sync=True)
-    codes = t.List().tag(sync=True)
     nav_keys = t.Dict().tag(sync=True)
 
-    unit = t.Dict().tag(sync=True)
-    context = t.List().tag(sync=True)
-    warning = t.List().tag(sync=True)
+    warning: t.List[str] = t.List().tag(sync=True)
     warning_open = t.Bool(False).tag(sync=True)
-    applied = t.List().tag(sync=True)
+    applied: t.List[str] = t.List().tag(sync=True)
     memo = t.Unicode("").tag(sync=True)
     memo_saved = t.Unicode("").tag(sync=True)
     flagged = t.Bool(False).tag(sync=True)
 
-    status = t.Unicode("idle").tag(sync=True)
-    saved_seq = t.Int(0).tag(sync=True)
-    saved_at = t.Unicode("").tag(sync=True)
-    error = t.Unicode("").tag(sync=True)
-    error_seq = t.Int(0).tag(sync=True)
     pending = t.Dict().tag(sync=True)
-    done_seq = t.Int(0).tag(sync=True)
-    message = t.Unicode("").tag(sync=True)
     undo_label = t.Unicode("").tag(sync=True)
 
-    position = t.Int(0).tag(sync=True)
-    total = t.Int(0).tag(sync=True)
     coded = t.Int(0).tag(sync=True)
     queue_total = t.Int(0).tag(sync=True)
     code_counts = t.Dict().tag(sync=True)
 
     filters = t.Dict({"thread": "", "uncoded": False, "flagged": False}).tag(sync=True)
-    threads = t.List().tag(sync=True)
+    threads: t.List[dict[str, str]] = t.List().tag(sync=True)
 
     break_minutes = t.Float(0.0).tag(sync=True)
     break_due = t.Bool(False).tag(sync=True)
@@ -312,19 +176,13 @@ class CodingPanel(anywidget.AnyWidget):
             )
         self.project = project
         self.round = round
-        if codebook_version is None and round is not None and hasattr(project, "round_info"):
+        if codebook_version is None and round is not None:
             codebook_version = project.round_info(round).get("codebook_version")  # the round's pinned version
         self.codebook = project.codebook(codebook_version)
-        _check_shortcuts(self.codebook)
+        check_shortcuts(self.codebook, NAVIGATION_KEYS)
         terms = list(self.codebook.content_warnings) + list(project.get_setting("content_warnings", []) or [])
-        terms += list(content_warnings or [])
-        if not terms:
-            terms = list(DEFAULT_CONTENT_WARNINGS)
-        self.content_warning_terms: list[str] = list(dict.fromkeys(str(x) for x in terms if str(x).strip()))
-        self._warn_re = re.compile(
-            r"(?<!\w)(" + "|".join(re.escape(x) for x in sorted(self.content_warning_terms, key=len, reverse=True)) + ")",
-            re.IGNORECASE,
-        )
+        self._warnings = ContentWarnings(terms + list(content_warnings or []))
+        self.content_warning_terms: list[str] = self._warnings.terms
         if break_minutes is None:
             break_minutes = float(project.get_setting("break_minutes", 0) or 0)
         if isinstance(break_minutes, bool) or not isinstance(break_minutes, (int, float)):
@@ -339,25 +197,25 @@ class CodingPanel(anywidget.AnyWidget):
         self._where: dict[str, int] = {}
         self._view: list[str] | None = None
         self._view_where: dict[str, int] = {}
-        self._pos = -1
         self._memos: dict[str, str] = {}
         self._flags: set[str] = set()
-        self._rows: dict[str, dict[str, Any]] = {}
         with self.hold_sync():
             self.coder = coder
             self.round_name = "" if round is None else str(round)
             self.codebook_label = self.codebook.title or self.codebook.name
-            self.codes = _code_rows(self.codebook)
+            self.codes = code_rows(self.codebook)
             self.nav_keys = dict(NAVIGATION_KEYS)
             self.break_minutes = float(break_minutes)
             self.refresh()
-        self.on_msg(self._on_msg)
         self.observe(self._on_filters, names="filters")
 
     # --- loading --------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the queue, progress, memos and flags from the store, and resume at the
-        coder's first uncoded unit (or stay on the current unit if there is one)."""
+        """Reload the queue, progress, memos and flags from the store.
+
+        The panel resumes at the coder's first uncoded unit (or stays on the current unit
+        if there is one).
+        """
         p, coder, rnd = self.project, self.coder, self.round
         current = self.unit.get("unit_id") if self.unit else None
         self._queue = p.queue(coder, round=rnd)
@@ -408,7 +266,7 @@ class CodingPanel(anywidget.AnyWidget):
     # --- the list being navigated (the queue, or a filtered part of it) -------------------
     def _rebuild_view(self) -> None:
         f = self.filters or {}
-        thread, only_flagged = f.get("thread") or "", bool(f.get("flagged"))
+        thread, only_flagged = str(f.get("thread") or ""), bool(f.get("flagged"))
         if not thread and not only_flagged:
             self._view, self._view_where = None, {}
             return
@@ -422,7 +280,7 @@ class CodingPanel(anywidget.AnyWidget):
         self._view_where = {u: i for i, u in enumerate(ids)}
 
     @property
-    def _list(self) -> list[str]:
+    def _items(self) -> list[str]:
         return self._queue if self._view is None else self._view
 
     def _index_of(self, unit_id: str) -> int:
@@ -435,9 +293,11 @@ class CodingPanel(anywidget.AnyWidget):
         return set(df["unit_id"])
 
     def _step(self, direction: int, *, uncoded: bool) -> int | None:
-        """Index of the next (+1) or previous (-1) unit in the list, skipping coded ones
-        when ``uncoded``; None at the end."""
-        items, i = self._list, self._pos
+        """Index of the next (+1) or previous (-1) unit in the list; None at the end.
+
+        Coded units are skipped when ``uncoded``.
+        """
+        items, i = self._items, self._pos
         if not uncoded:
             j = i + direction
             return j if 0 <= j < len(items) else None
@@ -465,52 +325,11 @@ class CodingPanel(anywidget.AnyWidget):
     # --- showing a unit -------------------------------------------------------------------
     def _current_codes(self, unit_id: str) -> list[str]:
         """The coder's own codes on the unit now (never another coder's: blind coding)."""
-        look_up = getattr(self.project, "unit_codes", None)  # an index look-up, where the store has it
-        if look_up is not None:
-            have = set(look_up(unit_id, coder=self.coder, round=self.round))
-        else:
-            have = set(self.project.codings(coder=self.coder, round=self.round, unit_ids=[unit_id])["code"])
-        return self._ordered(have)
-
-    def _ordered(self, names: set[str]) -> list[str]:
-        """Code names in the panel's order (codes of older codebook versions last)."""
-        return [c["name"] for c in self.codes if c["name"] in names] + sorted(names - {c["name"] for c in self.codes})
-
-    def _row(self, unit_id: str) -> dict[str, Any]:
-        """A stored unit (units never change once stored, so recent ones are kept)."""
-        row = self._rows.get(unit_id)
-        if row is None:
-            row = self.project.unit(unit_id)
-            self._rows[unit_id] = row
-            if len(self._rows) > 4096:
-                self._rows.pop(next(iter(self._rows)))
-        return row
-
-    def _chain(self, unit_id: str) -> list[dict[str, Any]]:
-        """As :meth:`Project.context`: the posts a unit replies to, root first, then the unit."""
-        chain = [self._row(unit_id)]
-        seen = {unit_id}
-        while chain[0].get("parent_id") and chain[0]["parent_id"] not in seen:
-            try:
-                parent = self._row(chain[0]["parent_id"])
-            except UnknownUnitError:
-                break
-            seen.add(parent["unit_id"])
-            chain.insert(0, parent)
-        return chain
-
-    def _warnings_in(self, item: Mapping[str, Any]) -> list[str]:
-        found = []
-        if item.get("content_warning"):
-            found.append(str(item["content_warning"]))
-        for m in self._warn_re.finditer(str(item.get("text") or "")):
-            term = next((x for x in self.content_warning_terms if x.lower() == m.group(1).lower()), m.group(1))
-            found.append(term)
-        return list(dict.fromkeys(found))
+        return self._ordered(self.project.unit_codes(unit_id, coder=self.coder, round=self.round))
 
     def _post(self, row: Mapping[str, Any], *, reveal: bool, excerpt: bool = False) -> dict[str, Any]:
         text = str(row.get("text") or "")
-        warn = self._warnings_in(row)
+        warn = self._warnings.find(row)
         hidden = bool(warn) and not reveal
         out = {
             "unit_id": str(row["unit_id"]),
@@ -518,7 +337,7 @@ class CodingPanel(anywidget.AnyWidget):
             "parent_id": "" if row.get("parent_id") is None else str(row["parent_id"]),
             "author": str(row.get("author") or ""),
             "author_role": "" if row.get("author_role") is None else str(row["author_role"]),
-            "posted_at": _when(row.get("posted_at")),
+            "posted_at": when(row.get("posted_at")),
             "kind": str(row.get("kind") or ""),
             "status": str(row.get("status") or ""),
             "title": "" if row.get("title") is None else str(row["title"]),
@@ -532,7 +351,7 @@ class CodingPanel(anywidget.AnyWidget):
         return out
 
     def _show(self, index: int, *, keep_warning: bool = False) -> None:
-        items = self._list
+        items = self._items
         with self.hold_sync():
             if not (0 <= index < len(items)):
                 self._pos = -1
@@ -544,7 +363,7 @@ class CodingPanel(anywidget.AnyWidget):
             unit_id = items[index]
             chain = self._chain(unit_id)
             reveal = keep_warning and self.warning_open and self.unit.get("unit_id") == unit_id
-            warn = list(dict.fromkeys(w for row in chain for w in self._warnings_in(row)))
+            warn = list(dict.fromkeys(w for row in chain for w in self._warnings.find(row)))
             self._pos = index
             self.warning_open = reveal or not warn
             self.warning = warn
@@ -567,33 +386,26 @@ class CodingPanel(anywidget.AnyWidget):
 
     # --- recording ------------------------------------------------------------------------
     def _saved(self) -> None:
-        self.saved_seq += 1
-        self.saved_at = dt.datetime.now().strftime("%H:%M:%S")
-        self.status = "saved"
-        self.error = ""
+        super()._saved()
         self.pending = {}
 
-    def _failed(self, action: Mapping[str, Any], exc: BaseException) -> None:
-        msg = str(exc) or type(exc).__name__
-        refused = isinstance(exc, _REFUSALS) or action.get("type") in _WRITES
-        if refused:  # the store did not record it: say so, and keep the action for a retry
-            self.error = f"Not saved: {msg}"
-            self.status = "error"
-            self.pending = dict(action)
-        else:  # a request the panel cannot follow (e.g. a unit id not in the queue)
-            self.error = msg
-        self.error_seq += 1
+    def _refused(self, action: Mapping[str, Any], exc: BaseException) -> bool:
+        return isinstance(exc, _REFUSALS) or super()._refused(action, exc)
+
+    def _keep(self, action: Mapping[str, Any]) -> None:
+        self.pending = dict(action)  # for retry()
 
     def _set_codes(self, unit_id: str, before: list[str], after: list[str]) -> list[str]:
-        """Make the coder's codes on ``unit_id`` go from ``before`` to ``after``; returns
-        the codes as the store now holds them."""
+        """Make the coder's codes on ``unit_id`` go from ``before`` to ``after``.
+
+        Returns the codes as the store now holds them.
+        """
         remove = [c for c in before if c not in after]
         add = [c for c in after if c not in before]
-        kw = {"coder": self.coder, "round": self.round}
         if remove:
-            self.project.uncode(unit_id, remove, **kw)
+            self.project.uncode(unit_id, remove, coder=self.coder, round=self.round)
         for c in add:  # one at a time: codes of an exclusive group cannot go in one call
-            self.project.code(unit_id, [c], **kw)
+            self.project.code(unit_id, [c], coder=self.coder, round=self.round)
         return self._current_codes(unit_id)
 
     def _account(self, unit_id: str, before: Iterable[str], after: Iterable[str]) -> None:
@@ -613,11 +425,6 @@ class CodingPanel(anywidget.AnyWidget):
             self.message = f"All {self.queue_total} units in your queue are coded."
         elif self.message.startswith("All "):
             self.message = ""
-
-    def _unit_id(self) -> str:
-        if self._pos < 0:
-            raise WorkbenchError("there is no unit on screen to code")
-        return self._list[self._pos]
 
     def toggle(self, code: str) -> None:
         """Apply ``code`` to the unit on screen, or remove it if the coder applied it.
@@ -640,10 +447,7 @@ class CodingPanel(anywidget.AnyWidget):
         else:
             self.project.code(unit_id, [code], coder=self.coder, round=self.round)
             # what Project.code committed: the code, replacing its exclusive group's other code
-            group = self.codebook[code].group
-            exclusive = bool(group) and any(g.name == group and g.exclusive for g in self.codebook.groups)
-            rivals = {c.name for c in self.codebook.codes if exclusive and c.group == group}
-            after = [c for c in self._ordered(set(before) - rivals | {code})]
+            after = self._ordered(set(before) - rivals(self.codebook, code) | {code})
         verb = "removed" if code in before else "applied"
         self._push({"kind": "codes", "unit_id": unit_id, "before": before, "after": after}, f"{verb} {code!r} on {unit_id}")
         self.applied = after
@@ -701,7 +505,7 @@ class CodingPanel(anywidget.AnyWidget):
             return
         entry = self._undo[-1]
         unit_id = entry["unit_id"]
-        if self._pos < 0 or self._list[self._pos] != unit_id:
+        if self._pos < 0 or self._items[self._pos] != unit_id:
             self._goto(unit_id)
         if entry["kind"] == "codes":
             current = self._current_codes(unit_id)
@@ -727,28 +531,18 @@ class CodingPanel(anywidget.AnyWidget):
         if self._pos >= 0 and self.memo != self.memo_saved:
             self._do_memo({"type": "memo", "text": self.memo})
 
-    def _move(self, index: int | None, at_end: str) -> None:
-        self._leave()
-        if index is None:
-            self.message = at_end
-            return
-        self.message = ""
-        self._show(index)
-
-    def next(self) -> None:
-        """Show the next unit of the list."""
-        self._run({"type": "next"})
-
-    def previous(self) -> None:
-        """Show the previous unit of the list."""
-        self._run({"type": "prev"})
-
     def next_uncoded(self) -> None:
         """Show the next unit the coder has not coded."""
         self._run({"type": "next_uncoded"})
 
     def jump(self, unit_id: str) -> None:
-        """Show the unit ``unit_id`` (clearing filters that hide it)."""
+        """Show the unit ``unit_id`` (clearing filters that hide it).
+
+        Parameters
+        ----------
+        unit_id : str
+            A unit of the coder's queue.
+        """
         self._run({"type": "jump", "unit_id": unit_id})
 
     def _goto(self, unit_id: str) -> None:
@@ -762,25 +556,18 @@ class CodingPanel(anywidget.AnyWidget):
             self.filters = {"thread": "", "uncoded": False, "flagged": False}
         self._show(self._index_of(unit_id))
 
-    def _do_nav(self, action: Mapping[str, Any]) -> None:
-        kind = action["type"]
+    def _target(self, kind: str) -> tuple[int | None, str]:
         uncoded = bool((self.filters or {}).get("uncoded"))
         if kind == "next":
-            self._move(self._step(+1, uncoded=uncoded), "This is the last unit of the list.")
-        elif kind == "prev":
-            self._move(self._step(-1, uncoded=uncoded), "This is the first unit of the list.")
-        elif kind == "next_uncoded":
-            self._move(self._step(+1, uncoded=True), "No uncoded unit after this one.")
-        elif kind == "jump":
-            unit_id = str(action.get("unit_id", "")).strip()
-            self._leave()
-            self.message = ""
-            self._goto(unit_id)
+            return self._step(+1, uncoded=uncoded), "This is the last unit of the list."
+        if kind == "prev":
+            return self._step(-1, uncoded=uncoded), "This is the first unit of the list."
+        return self._step(+1, uncoded=True), "No uncoded unit after this one."
 
     def _on_filters(self, change: Mapping[str, Any]) -> None:
         try:
             self._leave()
-            current = self._list[self._pos] if self._pos >= 0 else None
+            current = self._items[self._pos] if self._pos >= 0 else None
             with self.hold_sync():
                 self._rebuild_view()
                 where = self._where if self._view is None else self._view_where
@@ -792,7 +579,7 @@ class CodingPanel(anywidget.AnyWidget):
                     nxt = self._step(+1, uncoded=bool(self.filters.get("uncoded")))
                     self._show(-1 if nxt is None else nxt)
                     self.message = "" if nxt is not None else "No unit matches these filters."
-        except _STORE_ERRORS as exc:
+        except STORE_ERRORS as exc:
             self._failed({"type": "filter"}, exc)
 
     # --- wellbeing ------------------------------------------------------------------------
@@ -814,52 +601,30 @@ class CodingPanel(anywidget.AnyWidget):
         self._run({"type": "retry"})
 
     def _run(self, action: Mapping[str, Any]) -> None:
-        kind = action.get("type")
-        if kind == "retry":
+        if action.get("type") == "retry":
             if not self.pending:
                 return
             action = dict(self.pending)
-            kind = action.get("type")
-        handlers = {
+        super()._run(action)
+
+    def _handlers(self) -> dict[str, Handler]:
+        return super()._handlers() | {
             "toggle": self._do_toggle,
             "memo": self._do_memo,
             "flag": self._do_flag,
             "undo": self._do_undo,
-            "next": self._do_nav,
-            "prev": self._do_nav,
-            "next_uncoded": self._do_nav,
-            "jump": self._do_nav,
+            "next_uncoded": self._do_step,
             "open_warning": lambda a: self._open(),
             "break_taken": lambda a: self._take_break(),
             "tick": lambda a: None,
-            "refresh": lambda a: self.refresh(),
             "load_threads": lambda a: self._load_threads() if not self.threads else None,
         }
-        if kind not in handlers:
-            raise ValueError(f"unknown panel action {kind!r}; actions: {sorted(handlers) + ['retry']}")
-        with self.hold_sync():
-            try:
-                handlers[kind](action)
-            except _STORE_ERRORS as exc:
-                self._failed(action, exc)
-            finally:
-                self.done_seq += 1
-            self._check_break()
+
+    def _after(self, action: Mapping[str, Any]) -> None:
+        self._check_break()
 
     def _open(self) -> None:
         if self._pos < 0:
             return
         self.warning_open = True
         self._reshow()
-
-    def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, Mapping) or "type" not in content:
-            return
-        try:
-            self._run(content)
-        except (ValueError, TypeError, KeyError) as exc:
-            with self.hold_sync():
-                self.error = f"The panel could not do that: {exc}"
-                self.status = "error"
-                self.error_seq += 1
-                self.done_seq += 1

@@ -9,7 +9,7 @@ built from :meth:`Project.agreement` and :mod:`workbench.agreement`:
 ``trend``
     the same across the project's rounds (:func:`~workbench.charts.agreement_trend`);
 ``coders``
-    the coder x coder matrix of pairwise alpha (:func:`coder_matrix_chart`);
+    the coder x coder matrix of pairwise alpha (:func:`~workbench.charts.coder_matrix_chart`);
 ``coincidence``
     the coincidence matrix of the chosen code group
     (:func:`~workbench.charts.coincidence_heatmap`);
@@ -31,10 +31,10 @@ applied, compared with the MASI distance.
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Mapping
+from types import EllipsisType
 from typing import Any
 
 import altair as alt
@@ -43,7 +43,10 @@ import numpy as np
 import pandas as pd
 
 from .. import charts
+from .. import escape as _escape
 from ..agreement import AgreementWarning, coincidence_matrix, pairwise
+from ..charts import coder_matrix_chart
+from ..charts.render import to_svg
 from ..codebook import Codebook
 from ..project import Project
 from ..sentinels import ALL_ROUNDS
@@ -59,73 +62,6 @@ NONE = "(none)"
 _OTHER = "(other combinations)"
 _MAX_CATEGORIES = 12
 _CHART_KEYS = ("agreement", "trend", "coders", "coincidence", "rates")
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def coder_matrix_chart(matrix: pd.DataFrame, *, n_units: pd.DataFrame | None = None, title: str = "Agreement between each pair of coders") -> alt.LayerChart:
-    """A coder x coder matrix of a pairwise coefficient as a heatmap (the diagonal left blank).
-
-    Parameters
-    ----------
-    matrix : DataFrame
-        Square, coders as index and columns, the coefficient in the cells (as
-        :func:`workbench.agreement.pairwise` returns; ``NaN`` = undefined).
-    n_units : DataFrame, optional
-        The same shape: the number of units each pair both coded (shown in the tooltip).
-    title : str
-        Chart title.
-
-    Returns
-    -------
-    alt.LayerChart
-        Data columns: ``coder_a, coder_b, value, n_units, band``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> m = pd.DataFrame([[float("nan"), 0.7], [0.7, float("nan")]], index=["al", "bo"], columns=["al", "bo"])
-    >>> rows = next(iter(coder_matrix_chart(m).to_dict()["datasets"].values()))
-    >>> [(r["coder_a"], r["coder_b"], r["value"], r["band"]) for r in rows]
-    [('al', 'bo', 0.7, '.667–.800'), ('bo', 'al', 0.7, '.667–.800')]
-    """
-    if not isinstance(matrix, pd.DataFrame):
-        raise TypeError(f"matrix must be a square pandas DataFrame (coders x coders), not {type(matrix).__name__}")
-    coders = [str(c) for c in matrix.index]
-    if [str(c) for c in matrix.columns] != coders:
-        raise ValueError(f"matrix must have the same coders as index and columns; index {coders}, columns {list(matrix.columns)}")
-    rows = []
-    for i, a in enumerate(coders):
-        for j, b in enumerate(coders):
-            if i == j:
-                continue
-            v = matrix.iat[i, j]
-            v = None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
-            n = None
-            if n_units is not None:
-                n = int(n_units.iat[i, j])
-            band = "undefined" if v is None else ("≥ .800" if v >= 0.8 else (".667–.800" if v >= 0.667 else "< .667"))
-            rows.append({"coder_a": charts._esc(a), "coder_b": charts._esc(b), "value": v, "n_units": n, "band": band})
-    df = pd.DataFrame(rows, columns=["coder_a", "coder_b", "value", "n_units", "band"])
-    order = [charts._esc(c) for c in coders]
-    base = alt.Chart(df).encode(
-        x=alt.X("coder_b:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, orient="top")),
-        y=alt.Y("coder_a:N", sort=order, title=None),
-        tooltip=[
-            alt.Tooltip("coder_a:N", title="coder"),
-            alt.Tooltip("coder_b:N", title="with"),
-            alt.Tooltip("value:Q", format=".3f"),
-            alt.Tooltip("n_units:Q", title="units both coded"),
-            alt.Tooltip("band:N"),
-        ],
-    )
-    rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("value:Q", title="alpha", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1], clamp=True))
-    )
-    text = base.mark_text(fontSize=11).encode(text=alt.Text("value:Q", format=".2f"))
-    return (rect + text).properties(title=_esc(title), width=alt.Step(56), height=alt.Step(32))
 
 
 class ReliabilityDashboard(W.VBox):
@@ -189,7 +125,7 @@ class ReliabilityDashboard(W.VBox):
         self,
         project: Project,
         *,
-        round: str | None | type(...) = ...,
+        round: str | None | EllipsisType = ...,
         group: str = ALL_CODES,
         n_boot: int = 1000,
         seed: int | None = 0,
@@ -293,10 +229,10 @@ class ReliabilityDashboard(W.VBox):
     def _codings(self, round: str | None) -> pd.DataFrame:
         key = ("codings", round)
         if key not in self._cache:
-            self._cache[key] = self.project.codings(round=ALL_ROUNDS if round is None else round)
+            self._cache[key] = self.project.codings(round=ALL_ROUNDS if round is ALL_CODINGS else round)
         return self._cache[key]
 
-    def report(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def report(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """The agreement report behind the ``agreement`` chart (the current selection by default).
 
         The rows of :meth:`Project.agreement` for the group: its codes, its
@@ -311,7 +247,11 @@ class ReliabilityDashboard(W.VBox):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AgreementWarning)
                 rep = self.project.agreement(
-                    round=ALL_ROUNDS if round is None else round, codes=codes or None, ci=True, n_boot=self.n_boot, seed=self.seed
+                    round=ALL_ROUNDS if round is ALL_CODINGS else round,
+                    codes=codes or None,
+                    ci=True,
+                    n_boot=self.n_boot,
+                    seed=self.seed,
                 )
             keep = {"(overall)", *codes} | ({f"group:{group}"} if group != ALL_CODES else set())
             if group == ALL_CODES:
@@ -325,9 +265,12 @@ class ReliabilityDashboard(W.VBox):
         return {str(r): self.report(str(r), group) for r in self._rounds()["round"]}
 
     def _values(self, round: str | None, group: str) -> tuple[pd.DataFrame, bool]:
-        """A units x coders table of the group's variable: a code or NONE (exclusive
-        group), else the frozenset of the group's codes a coder applied; missing where a
-        coder did not code the unit (or applied two codes of an exclusive group)."""
+        """A units x coders table of the group's variable.
+
+        A cell is a code or NONE (exclusive group), else the frozenset of the group's codes
+        a coder applied; missing where a coder did not code the unit (or applied two codes
+        of an exclusive group).
+        """
         df = self._codings(round)
         codes = set(self._group_codes(group))
         exclusive = self._exclusive(group)
@@ -346,7 +289,7 @@ class ReliabilityDashboard(W.VBox):
                 table.at[u, c] = frozenset(s)
         return table, exclusive
 
-    def coder_matrix(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def coder_matrix(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """Pairwise alpha of every two coders on the group's variable (the ``coders`` chart).
 
         Nominal alpha for an exclusive group, MASI-distance alpha on sets otherwise; each
@@ -372,7 +315,7 @@ class ReliabilityDashboard(W.VBox):
         n = coded.T @ coded
         return pd.DataFrame(n, index=table.columns, columns=table.columns)
 
-    def coincidences(self, round: str | None | type(...) = ..., group: str | None = None) -> pd.DataFrame:
+    def coincidences(self, round: str | None | EllipsisType = ..., group: str | None = None) -> pd.DataFrame:
         """Krippendorff's coincidence matrix of the group's variable (the ``coincidence`` chart).
 
         Categories are the group's codes and ``(none)`` for an exclusive group; for sets,
@@ -408,9 +351,11 @@ class ReliabilityDashboard(W.VBox):
         return [c for c in order if c in names] + sorted(c for c in names if c not in order)
 
     def _rate_codings(self, round: str | None, group: str) -> pd.DataFrame:
-        """Codings for the rates chart: the group's codes, plus one ``(no <group> code)``
-        row where a coder coded a unit with none of them, so rates stay shares of the
-        units each coder coded."""
+        """Codings for the rates chart.
+
+        The group's codes, plus one ``(no <group> code)`` row where a coder coded a unit
+        with none of them, so rates stay shares of the units each coder coded.
+        """
         df = self._codings(round)[["unit_id", "coder", "code"]]
         if group == ALL_CODES:
             return df
@@ -465,7 +410,7 @@ class ReliabilityDashboard(W.VBox):
         n_units, n_coders = codings["unit_id"].nunique(), codings["coder"].nunique()
         where = "all codings" if self.round is None else f"round {self.round}"
         self.status.value = (
-            f"<span class='wb-dash-summary'>{_esc(where)}: {n_units} units coded by {n_coders} coder(s); "
+            f"<span class='wb-dash-summary'>{_escape.html(where)}: {n_units} units coded by {n_coders} coder(s); "
             f"intervals from {self.n_boot} bootstrap resamples.</span>"
         )
         if not self._render:
@@ -483,13 +428,10 @@ class ReliabilityDashboard(W.VBox):
 
 def _svg(chart: alt.TopLevelMixin) -> str:
     """The chart as inline SVG, drawn offline by vl-convert."""
-    import vl_convert as vlc
-
-    spec = chart.to_dict()
     try:
-        return vlc.vegalite_to_svg(spec, vl_version=charts._vl_version())
+        return to_svg(chart)
     except Exception as exc:  # vl-convert reports any rendering problem as a plain Exception
-        return f"<div class='wb-dash-error'>This chart could not be drawn: {_esc(exc)}</div>"
+        return f"<div class='wb-dash-error'>This chart could not be drawn: {_escape.html(exc)}</div>"
 
 
 def _table(report: pd.DataFrame) -> str:
@@ -502,7 +444,7 @@ def _table(report: pd.DataFrame) -> str:
 
         ci = "–" if num(r["ci_low"]) == "–" else f"{num(r['ci_low'])} – {num(r['ci_high'])}"
         cells = [r["code"], num(r["value"]), ci, r["n_units"], r["n_pairable"], r["interpretation"]]
-        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td>{_escape.html(c)}</td>" for c in cells) + "</tr>")
     return (
         "<table class='wb-dash-report'><thead><tr>"
         + "".join(f"<th>{h}</th>" for h in head)

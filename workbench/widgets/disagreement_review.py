@@ -33,34 +33,22 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import anywidget
-import pandas as pd
-import sqlalchemy as sa
 import traitlets as t
 
 from ..codebook import Codebook
-from ..errors import UnknownUnitError, WorkbenchError
+from ..errors import WorkbenchError
 from ..project import Project
-from .coding_panel import _code_rows
+from ._base import ActionWidget, Handler, missing, when
+from ._codes import code_rows, rivals
 
 __all__ = ["DisagreementReview"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
-_STORE_ERRORS = (WorkbenchError, sa.exc.SQLAlchemyError, OSError)
 _SPLIT = re.compile(r"\s*[;,|]\s*")
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN / NaT / pd.NA
-    except (TypeError, ValueError):
-        return False
-
-
 def _text(value: Any) -> str:
-    return "" if _missing(value) else str(value)
+    return "" if missing(value) else str(value)
 
 
 def _code_list(value: Any) -> list[str]:
@@ -73,22 +61,10 @@ def _code_list(value: Any) -> list[str]:
     if isinstance(value, Mapping):
         return [str(k) for k in value]
     if isinstance(value, Iterable):
-        return [str(c) for c in value if not _missing(c) and str(c)]
-    if _missing(value):
+        return [str(c) for c in value if not missing(c) and str(c)]
+    if missing(value):
         return []
     return [str(value)]
-
-
-def _when(value: Any) -> str:
-    if _missing(value):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc)
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
 
 
 def _letters(n: int) -> list[str]:
@@ -111,7 +87,7 @@ def _post(row: Mapping[str, Any]) -> dict[str, Any]:
         "thread_id": _text(row.get("thread_id")),
         "author": _text(row.get("author")),
         "author_role": _text(row.get("author_role")),
-        "posted_at": _when(row.get("posted_at")),
+        "posted_at": when(row.get("posted_at")),
         "kind": _text(row.get("kind")),
         "status": _text(row.get("status")),
         "title": _text(row.get("title")),
@@ -119,7 +95,7 @@ def _post(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class DisagreementReview(anywidget.AnyWidget):
+class DisagreementReview(ActionWidget):
     """Adjudicate the units of a round on which coders disagree, most contested first.
 
     Parameters
@@ -201,35 +177,26 @@ class DisagreementReview(anywidget.AnyWidget):
 
     _esm = _STATIC / "disagreement_review.js"
     _css = _STATIC / "disagreement_review.css"
+    _noun = "review"
+    _verb = "adjudicate"
+    _writes = ("record",)
 
     supervisor = t.Unicode("").tag(sync=True)
     round_name = t.Unicode("").tag(sync=True)
     anonymous = t.Bool(False).tag(sync=True)
     codebook_label = t.Unicode("").tag(sync=True)
-    codes = t.List().tag(sync=True)
 
-    unit = t.Dict().tag(sync=True)
-    context = t.List().tag(sync=True)
-    coders = t.List().tag(sync=True)
-    involved = t.List().tag(sync=True)
+    coders: t.List[dict[str, Any]] = t.List().tag(sync=True)
+    involved: t.List[dict[str, Any]] = t.List().tag(sync=True)
     contested = t.Unicode("").tag(sync=True)
     decision = t.Dict().tag(sync=True)
 
-    selected = t.List().tag(sync=True)
+    selected: t.List[str] = t.List().tag(sync=True)
     reason = t.Unicode("").tag(sync=True)
     proposal = t.Unicode("").tag(sync=True)
 
-    status = t.Unicode("idle").tag(sync=True)
-    saved_seq = t.Int(0).tag(sync=True)
     saved_unit = t.Unicode("").tag(sync=True)
-    saved_at = t.Unicode("").tag(sync=True)
-    error = t.Unicode("").tag(sync=True)
-    error_seq = t.Int(0).tag(sync=True)
-    done_seq = t.Int(0).tag(sync=True)
-    message = t.Unicode("").tag(sync=True)
 
-    position = t.Int(0).tag(sync=True)
-    total = t.Int(0).tag(sync=True)
     decided = t.Int(0).tag(sync=True)
 
     def __init__(
@@ -271,12 +238,10 @@ class DisagreementReview(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._queue: list[str] = []
         self._where: dict[str, int] = {}
-        self._rows: dict[str, dict[str, Any]] = {}
         self._by_unit: dict[str, list[dict[str, Any]]] = {}
         self._summary: dict[str, str] = {}
         self._decisions: dict[str, dict[str, Any]] = {}
         self._labels: dict[str, str] = {}
-        self._pos = -1
         with self.hold_sync():
             self.supervisor = supervisor.strip()
             self.round_name = str(info.get("round", round))
@@ -284,18 +249,17 @@ class DisagreementReview(anywidget.AnyWidget):
             self.codebook_label = self.codebook.title or self.codebook.name
             self.codes = [
                 {k: row[k] for k in ("name", "label", "color", "text_color", "group", "group_label", "exclusive", "level")}
-                for row in _code_rows(self.codebook)
+                for row in code_rows(self.codebook)
                 if getattr(self.codebook[row["name"]], "codable", True)
             ]
             self.refresh()
-        self.on_msg(self._on_msg)
 
     # --- loading ---------------------------------------------------------------------------
     @staticmethod
     def _round_info(project: Project, round: str | int) -> dict[str, Any]:
         info = dict(project.round_info(round))
         version = info.get("codebook_version")
-        info["codebook_version"] = None if _missing(version) else int(version)
+        info["codebook_version"] = None if version is None or missing(version) else int(version)
         return info
 
     def refresh(self) -> None:
@@ -309,13 +273,13 @@ class DisagreementReview(anywidget.AnyWidget):
         for row in wide.to_dict("records") if len(wide) else []:
             parts = []
             n = row.get("n_coders")
-            if not _missing(n):
+            if not missing(n):
                 parts.append(f"{int(n)} coders")
             sets = row.get("n_code_sets")
-            if not _missing(sets):
+            if not missing(sets):
                 parts.append(f"{int(sets)} different sets of codes")
             contested = row.get("contested")
-            if isinstance(contested, int | float) and not _missing(contested):
+            if isinstance(contested, int | float) and not missing(contested):
                 parts.append(f"disagreement {float(contested):.2f} (mean MASI distance: 0 same codes, 1 no code in common)")
             summary[str(row["unit_id"])] = " · ".join(parts)
         by_unit: dict[str, list[dict[str, Any]]] = {}
@@ -370,33 +334,13 @@ class DisagreementReview(anywidget.AnyWidget):
             "decided_by": _text(row.get("decided_by")),
             "reason": _text(row.get("reason")),
             "proposal": _text(row.get("proposal")),
-            "at": _when(row.get("at")),
+            "at": when(row.get("at")),
         }
 
     # --- showing a unit --------------------------------------------------------------------
-    def _ordered(self, names: Iterable[str]) -> list[str]:
-        names = list(dict.fromkeys(names))
-        order = [c["name"] for c in self.codes]
-        return [c for c in order if c in names] + sorted(c for c in names if c not in order)
-
-    def _row(self, unit_id: str) -> dict[str, Any]:
-        row = self._rows.get(unit_id)
-        if row is None:
-            row = self.project.unit(unit_id)
-            self._rows[unit_id] = row
-        return row
-
-    def _chain(self, unit_id: str) -> list[dict[str, Any]]:
-        chain = [self._row(unit_id)]
-        seen = {unit_id}
-        while chain[0].get("parent_id") and chain[0]["parent_id"] not in seen:
-            try:
-                parent = self._row(chain[0]["parent_id"])
-            except UnknownUnitError:
-                break
-            seen.add(parent["unit_id"])
-            chain.insert(0, parent)
-        return chain
+    @property
+    def _items(self) -> list[str]:
+        return self._queue
 
     def _label(self, coder: str) -> str:
         if not self.anonymous:
@@ -482,11 +426,6 @@ class DisagreementReview(anywidget.AnyWidget):
         """The unit ids under review, most contested first."""
         return list(self._queue)
 
-    def _unit_id(self) -> str:
-        if self._pos < 0:
-            raise WorkbenchError("there is no unit on screen to adjudicate")
-        return self._queue[self._pos]
-
     def toggle(self, code: str) -> None:
         """Select ``code`` for the decision, or unselect it.
 
@@ -504,10 +443,8 @@ class DisagreementReview(anywidget.AnyWidget):
         if code in chosen:
             chosen.remove(code)
         else:
-            group = self.codebook[code].group
-            exclusive = bool(group) and any(g.name == group and g.exclusive for g in self.codebook.groups)
-            if exclusive:
-                chosen = [c for c in chosen if c not in self.codebook or self.codebook[c].group != group]
+            replaced = rivals(self.codebook, code)
+            chosen = [c for c in chosen if c not in replaced]
             chosen.append(code)
         self.selected = self._ordered(chosen)
         self._edited()
@@ -517,8 +454,17 @@ class DisagreementReview(anywidget.AnyWidget):
             self.status = "editing"
 
     def record(self, codes: Sequence[str] | None = None, *, reason: str | None = None, proposal: str | None = None) -> None:
-        """Record the decision on the unit on screen (the ``selected`` codes, ``reason`` and
-        ``proposal`` traits when not given) with :meth:`Project.adjudicate`."""
+        """Record the decision on the unit on screen with :meth:`Project.adjudicate`.
+
+        Parameters
+        ----------
+        codes : list of str, optional
+            The gold codes (default: the ``selected`` trait); an empty list decides that
+            no code applies.
+        reason, proposal : str, optional
+            Why, and a proposed codebook change (default: the ``reason`` and ``proposal``
+            traits, as the view sets them).
+        """
         action: dict[str, Any] = {"type": "record"}
         if codes is not None:
             action["codes"] = [codes] if isinstance(codes, str) else list(codes)
@@ -547,100 +493,45 @@ class DisagreementReview(anywidget.AnyWidget):
             proposal=proposal.strip() or None,
         )
         # committed: now say so
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self._decisions[unit_id] = {
             "codes": list(codes),
             "decided_by": self.supervisor,
             "reason": reason.strip(),
             "proposal": proposal.strip(),
-            "at": _when(now),
+            "at": when(now),
         }
         self.decision = dict(self._decisions[unit_id])
         self.decided = sum(1 for u in self._queue if u in self._decisions)
         self.saved_unit = unit_id
-        self.saved_at = dt.datetime.now().strftime("%H:%M:%S")
-        self.status = "saved"
-        self.error = ""
-        self.saved_seq += 1
+        self._saved()
         if self.decided == len(self._queue):
             self.message = f"All {len(self._queue)} disagreements of this round are decided."
-
-    def next(self) -> None:
-        """Show the next unit of the queue."""
-        self._run({"type": "next"})
-
-    def previous(self) -> None:
-        """Show the previous unit of the queue."""
-        self._run({"type": "prev"})
 
     def next_undecided(self) -> None:
         """Show the next unit without a decision (wrapping around to the start)."""
         self._run({"type": "next_undecided"})
 
-    def jump(self, unit_id: str) -> None:
-        """Show the unit ``unit_id`` (it must be in the queue)."""
-        self._run({"type": "jump", "unit_id": unit_id})
-
-    def _do_nav(self, action: Mapping[str, Any]) -> None:
-        kind = action["type"]
+    def _target(self, kind: str) -> tuple[int | None, str]:
         n = len(self._queue)
-        target: int | None = None
         if kind == "next":
-            target = self._pos + 1 if self._pos + 1 < n else None
-            at_end = "This is the last disagreement of the queue."
-        elif kind == "prev":
-            target = self._pos - 1 if self._pos > 0 else None
-            at_end = "This is the first disagreement of the queue."
-        elif kind == "next_undecided":
-            order = [(self._pos + k) % n for k in range(1, n + 1)] if n else []
-            target = next((i for i in order if self._queue[i] not in self._decisions), None)
-            at_end = f"All {n} disagreements are decided."
-        else:
-            unit_id = str(action.get("unit_id", "")).strip()
-            if unit_id not in self._where:
-                raise WorkbenchError(f"unit {unit_id!r} is not among this round's disagreements")
-            target, at_end = self._where[unit_id], ""
-        if target is None:
-            self.message = at_end
-            return
-        self.message = ""
-        self._show(target)
+            return (self._pos + 1 if self._pos + 1 < n else None), "This is the last disagreement of the queue."
+        if kind == "prev":
+            return (self._pos - 1 if self._pos > 0 else None), "This is the first disagreement of the queue."
+        order = [(self._pos + k) % n for k in range(1, n + 1)] if n else []
+        return next((i for i in order if self._queue[i] not in self._decisions), None), f"All {n} disagreements are decided."
 
-    # --- dispatch -------------------------------------------------------------------------
-    def _run(self, action: Mapping[str, Any]) -> None:
-        kind = action.get("type")
-        handlers = {
+    def _goto(self, unit_id: str) -> None:
+        if unit_id not in self._where:
+            raise WorkbenchError(f"unit {unit_id!r} is not among this round's disagreements")
+        self._show(self._where[unit_id])
+
+    def _handlers(self) -> dict[str, Handler]:
+        return super()._handlers() | {
             "toggle": self._do_toggle,
             "record": self._do_record,
-            "next": self._do_nav,
-            "prev": self._do_nav,
-            "next_undecided": self._do_nav,
-            "jump": self._do_nav,
-            "refresh": lambda a: self.refresh(),
+            "next_undecided": self._do_step,
         }
-        if kind not in handlers:
-            raise ValueError(f"unknown review action {kind!r}; actions: {sorted(handlers)}")
-        with self.hold_sync():
-            try:
-                handlers[kind](action)
-            except _STORE_ERRORS as exc:
-                self.error = f"Not saved: {exc}" if kind == "record" else str(exc)
-                self.status = "error" if kind == "record" else self.status
-                self.error_seq += 1
-            finally:
-                self.done_seq += 1
-
-    def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, Mapping) or "type" not in content:
-            return
-        try:
-            self._run(content)
-        except (ValueError, TypeError, KeyError) as exc:
-            with self.hold_sync():
-                self.error = f"The review could not do that: {exc}"
-                self.status = "error"
-                self.error_seq += 1
-                self.done_seq += 1
 
     @t.observe("reason", "proposal")
     def _text_changed(self, change: Mapping[str, Any]) -> None:
