@@ -69,14 +69,14 @@ def _clean_controls(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return frame
     lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
     ids = frame["unit_id"].to_numpy(dtype=object) if "unit_id" in frame.columns else None
-    for k, (i, cols) in enumerate(sorted(found.items())):
+    for k, (row, cols) in enumerate(sorted(found.items())):
         if k >= MAX_LISTED:
             ctx.counts["control"] += len(found) - k
             break
-        what = ", ".join(sorted(shown[i]))
+        what = ", ".join(sorted(shown[row]))
         ctx.note(f"control character(s) ({what}) removed from the {' and '.join(sorted(cols))}; no text should "
-                 "hold them (a file damaged or made to hurt?)", line=_line(lines, i),
-                 record=ids[i] if ids is not None else i, field=sorted(cols)[0], kind="control")
+                 "hold them (a file damaged or made to hurt?)", line=_line(lines, row),
+                 record=ids[row] if ids is not None else row, field=sorted(cols)[0], kind="control")
     return frame
 
 

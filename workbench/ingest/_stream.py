@@ -158,7 +158,13 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        n = self.inner.readinto(b)
+        try:
+            n = self.inner.readinto(b)
+        except Exception as exc:  # zstandard.ZstdError: the data is corrupt past its headers
+            if type(exc).__name__ != "ZstdError":
+                raise
+            raise IngestError(f"is not a readable zstd (.zst) file: {exc} (after {size_text(self.total)} "
+                              "decompressed; the file is damaged)", path=self.name) from None
         self.total += n
         check_output(self.name, self.total, self.compressed, self.limits)
         return n

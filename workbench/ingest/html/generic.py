@@ -15,7 +15,7 @@ a time and a text, lowered when there are few.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from .._common import Context
@@ -164,12 +164,12 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
     blocks, found = find_blocks(doc)
     if not blocks:
         return None
-    members = set(blocks)
     wrapper: dict[Any, Any] = {}
+    siblings = Counter(b.getparent() for b in blocks)  # blocks per parent, counted once (not per block: quadratic)
     for b in blocks:
         parent = b.getparent()
-        siblings = sum(1 for c in parent if c in members) if parent is not None else 2
-        wrapper[b] = parent if siblings == 1 and parent is not None and parent.tag not in ("body", "main") else b
+        alone = parent is not None and siblings[parent] == 1
+        wrapper[b] = parent if alone and parent.tag not in ("body", "main") else b
     owner = {w: b for b, w in wrapper.items()}
     owner.update({b: b for b in blocks})
     page = Page(ctx, "page", page_key(doc, ctx))
@@ -190,6 +190,7 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
              or ""), when=time_of(ctx, first(art, ".//time[@datetime]"), "post", None) if art is not None else None,
              text=normalise_whitespace(text), el=art, kind="post", title=title, url=meta(doc, "og:url"))
     uid_of: dict[Any, str] = {}
+    used: set[str] = set()
     with_author = with_time = with_text = 0
     for n, b in enumerate(blocks, start=1):
         parent_uid = root_uid
@@ -217,9 +218,10 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
         if status != "ok":
             body = ""
         uid = page.uid(b.get("id") or f"b{n}")
-        if uid in uid_of.values():
+        if uid in used:
             uid = page.uid(f"b{n}")
         uid_of[b] = uid
+        used.add(uid)
         with_author += int(author_el is not None)
         with_time += int(when is not None)
         with_text += int(bool(body) or status != "ok")
