@@ -66,7 +66,9 @@ from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
 from .storage.codings import Codings
+from .storage.kit import Kit
 from .storage.memos import Memos
+from .storage.merge import Merge
 from .storage.queue import Queue
 from .storage.restructure import Restructure
 from .storage.rounds import Rounds
@@ -216,6 +218,8 @@ class Project:
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
+        self._merge = Merge(kernel, self._codebooks)
+        self._kit = Kit(kernel)
         try:
             access.bind(coder)
         except BaseException:
@@ -332,6 +336,10 @@ class Project:
     decisions = _via("_adjudication", Adjudication.decisions, _settled)
     gold = _via("_adjudication", Adjudication.gold, _settled)
     proposals = _via("_adjudication", Adjudication.proposals, _settled)
+
+    # merging projects and coders' kits: storage.merge, storage.kit
+    merge = _via("_merge", Merge.merge, _supervisor)
+    kit = _via("_kit", Kit.kit, _supervisor)
 
     # --- what combines parts --------------------------------------------------------------------
     def round(self, round: str | int) -> Round:
