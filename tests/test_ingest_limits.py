@@ -220,7 +220,7 @@ def test_nul_and_control_characters_are_removed_and_reported(tmp_path):
     units = _load(path)
     assert units["text"].iloc[0] == "abcde" and "\n" in units["text"].iloc[1]  # line breaks are not controls
     (note,) = _report(units, "control")
-    assert "NUL" in note["message"] and "BEL" in note["message"] and note["field"] == "text"
+    assert "NUL" in note["message"] and "BEL" in note["message"] and note["field"] == "text" and note["line"] == 1
     assert units.attrs["counts"]["control"] == 1
 
 

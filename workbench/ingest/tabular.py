@@ -141,6 +141,7 @@ def _frame(ctx: Context, header: Sequence[str | None], rows: Iterable[tuple[int,
     frame = pd.DataFrame(out)
     if frame["title"].isna().all():
         frame = frame.drop(columns="title")
+    frame["_line"] = lines  # each row's line, for the report (not a units column)
     return frame
 
 
