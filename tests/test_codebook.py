@@ -18,9 +18,9 @@ EXAMPLES = ROOT / "data" / "examples"
 # --- the seed threads that anchor examples point to ------------------------------------------
 #: Unit-id prefixes of the seed threads (as wb.load_threads names them) and their files.
 SEED_FILES = {
-    "wp:but-were-not-all-like-that-": "wordpress_not_all_like_that.txt",
-    "x-unrolled:": "twitter_unrolled_thread.txt",
-    "post:bridging-the-patient-professional-divide-": "essay_bridging_the_divide.txt",
+    "wp:ed363f17:": "wordpress_not_all_like_that.txt",
+    "x-unrolled:77037dff:": "twitter_unrolled_thread.txt",
+    "post:6dd1af11": "essay_bridging_the_divide.txt",
 }
 
 

@@ -25,6 +25,11 @@ def by_id(units):
     return units.set_index("unit_id")
 
 
+def key(name):
+    """The key that stands for a name (a blog's host, an instance, a forum) in ids: a sha256 prefix."""
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+
+
 CSV_MAP = {"id": "Comment ID", "parent": "Reply To", "author": "Name", "text": "Comment", "time": "Date",
            "thread": "Page", "status": "Status"}
 
@@ -177,7 +182,8 @@ def test_wxr_statuses_spam_personal_data_and_html(ingest_dir):
     with pytest.warns(IngestWarning, match="spam"):
         units = load_threads(path)
     u = by_id(units)
-    host = "wxr:wardnotes.example.org"
+    host = f"wxr:{key('wardnotes.example.org')}"  # the blog's address names its author: ids hold a hash of it
+    assert not units["unit_id"].str.contains("wardnotes").any()
     assert f"{host}:c107" not in u.index  # spam left out ...
     assert any("spam" in r["message"] for r in units.attrs["report"])  # ... and reported
     kept = by_id(load(path, spam="keep"))
@@ -274,34 +280,37 @@ def test_pushshift_placeholder_roots(ingest_dir):
 
 def test_mastodon_html_content_warning_and_host(ingest_dir):
     units = by_id(load(ingest_dir / "mastodon.json"))
-    key = "mastodon:social.example:112000000000000002"
-    assert units.loc[key, "content_warning"] == "restraint, mental health care"
-    assert units.loc[key, "text"] == "@sam We're not all like that & you know it"
-    assert units.loc["mastodon:social.example:112000000000000003", "text"] == "That isn't the point 🙄\nPlease listen."
-    assert units.loc["mastodon:social.example:112000000000000004", "depth"] == 3
-    assert units.loc["mastodon:social.example:112000000000000005", "status"] == "orphan"
-    assert units.loc["mastodon:social.example:112000000000000006", "status"] == "orphan"
-    assert units.loc["mastodon:social.example:112000000000000001", "author"] == "sam@mastodon.example"
+    host = f"mastodon:{key('social.example')}"
+    status = f"{host}:112000000000000002"
+    assert units.loc[status, "content_warning"] == "restraint, mental health care"
+    assert units.loc[status, "text"] == "@sam We're not all like that & you know it"
+    assert units.loc[f"{host}:112000000000000003", "text"] == "That isn't the point 🙄\nPlease listen."
+    assert units.loc[f"{host}:112000000000000004", "depth"] == 3
+    assert units.loc[f"{host}:112000000000000005", "status"] == "orphan"
+    assert units.loc[f"{host}:112000000000000006", "status"] == "orphan"
+    assert units.loc[f"{host}:112000000000000001", "author"] == "sam@mastodon.example"
     other = load(ingest_dir / "mastodon.json", instance="mastodon.example")
-    assert other["unit_id"].str.startswith("mastodon:mastodon.example:").all()
+    assert other["unit_id"].str.startswith(f"mastodon:{key('mastodon.example')}:").all()
+    assert not pd.concat([units.reset_index()["unit_id"], units["parent_id"]]).str.contains("example").any()
 
 
 def test_disqus_parent_attribute_deleted_spam_and_orphans(ingest_dir):
     units = by_id(load(ingest_dir / "disqus.xml"))
-    root = "disqus:wardnotes:thread:5001"
+    forum = f"disqus:{key('wardnotes')}"  # the forum's short name names its owner: ids hold a hash of it
+    root = f"{forum}:thread:5001"
     assert units.loc[root, "status"] == "missing" and units.loc[root, "title"] == "Restraint & respect"
-    assert units.loc["disqus:wardnotes:9003", "parent_id"] == "disqus:wardnotes:9002"
-    assert units.loc["disqus:wardnotes:9003", "depth"] == 3
-    assert units.loc["disqus:wardnotes:9004", "status"] == "deleted"
-    assert units.loc["disqus:wardnotes:9005", "status"] == "ok"
-    assert "disqus:wardnotes:9006" not in units.index
-    assert units.loc["disqus:wardnotes:9007", "status"] == "orphan"
-    assert units.loc["disqus:wardnotes:9008", "status"] == "orphan"
-    assert units.loc["disqus:wardnotes:9002", "text"] == "That isn't the point 🙄"
+    assert units.loc[f"{forum}:9003", "parent_id"] == f"{forum}:9002"
+    assert units.loc[f"{forum}:9003", "depth"] == 3
+    assert units.loc[f"{forum}:9004", "status"] == "deleted"
+    assert units.loc[f"{forum}:9005", "status"] == "ok"
+    assert f"{forum}:9006" not in units.index
+    assert units.loc[f"{forum}:9007", "status"] == "orphan"
+    assert units.loc[f"{forum}:9008", "status"] == "orphan"
+    assert units.loc[f"{forum}:9002", "text"] == "That isn't the point 🙄"
     assert (units.index == root).sum() == 1  # the repeated <thread> element made one root
     assert not units.astype(str).to_csv().count("@example.com")
     keep = by_id(load(ingest_dir / "disqus.xml", spam="keep"))
-    assert keep.loc["disqus:wardnotes:9006", "status"] == "spam"
+    assert keep.loc[f"{forum}:9006", "status"] == "spam"
 
 
 def test_bluesky_text_is_never_unescaped(ingest_dir):
@@ -356,7 +365,8 @@ def test_essay_html(ingest_dir):
 
 
 def test_tables_agree_across_formats(ingest_dir):
-    frames = {name: load(ingest_dir / name, **FIXTURES[name][1]) for name in FIXTURES if name.startswith("comments.")}
+    frames = {name: load(ingest_dir / name, **FIXTURES[name][1], id_prefix="comments:")
+              for name in FIXTURES if name.startswith("comments.")}
     cols = ["unit_id", "thread_id", "parent_id", "depth", "author", "posted_at", "text", "kind", "status"]
     first = frames.pop("comments.csv")[cols]
     for name, frame in frames.items():
@@ -368,6 +378,20 @@ def test_tables_agree_across_formats(ingest_dir):
     assert set(first["thread_id"]) == {"comments:restraint", "comments:crisis"}
     html = by_id(load(ingest_dir / "comments.tsv", html=True, id_prefix="survey:"))
     assert html.loc["survey:2", "text"] == "We're not all like that & you know it"
+
+
+def test_table_ids_come_from_the_file_bytes_not_its_name(ingest_dir, tmp_path):
+    named = tmp_path / "alice-smith-comments.csv"
+    named.write_bytes((ingest_dir / "comments.csv").read_bytes())
+    units = load(named, columns=CSV_MAP)
+    digest = hashlib.sha256(named.read_bytes()).hexdigest()[:10]
+    assert units["unit_id"].str.startswith(f"table:{digest}:").all()
+    assert not units[["unit_id", "thread_id", "parent_id"]].astype(str).apply(lambda c: c.str.contains("alice")).any().any()
+    again = load(ingest_dir / "comments.csv", columns=CSV_MAP)  # the same bytes under another name: the same ids
+    assert again["unit_id"].tolist() == units["unit_id"].tolist()
+    other = tmp_path / "other.csv"
+    other.write_text("id,text\n1,hello\n", encoding="utf-8")
+    assert load(other)["unit_id"].iloc[0] != units["unit_id"].iloc[0]  # row 1 of another file is another unit
 
 
 def test_unknown_format_and_option(ingest_dir):

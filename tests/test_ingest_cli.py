@@ -60,3 +60,35 @@ def test_duplicates_are_rejected_with_their_line_and_exit_1(tmp_path, capsys):
     assert "7 units read, 7 new, 1 record(s) rejected" in out
     assert re.search(r"rejected: dup\.html, line \d+, field 'unit_id': duplicate unit_id", out)
     assert "1 duplicate id(s)" in out
+
+
+def test_a_bad_file_does_not_stop_the_import_and_the_summary_names_it(tmp_path, capsys):
+    import json
+
+    import zstandard
+
+    def row(i):
+        return json.dumps({"id": str(i), "author": "a", "text": f"comment {i}"})
+
+    first = tmp_path / "first.jsonl"
+    first.write_text(row(1) + "\n" + '{"a":' * 100_000 + "1" + "}" * 100_000 + "\n" + row(2) + "\n", encoding="utf-8")
+    bomb = tmp_path / "RC_bomb.zst"
+    bomb.write_bytes(zstandard.ZstdCompressor(level=19).compress(b" " * (64 << 20)) * 8)
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"hello": "world"}', encoding="utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    last = tmp_path / "last.jsonl"
+    last.write_text(row(7) + "\n", encoding="utf-8")
+    db = str(tmp_path / "p.db")
+    code, out, err = run(capsys, "--project", db, "import", *map(str, (first, bomb, odd, deep, last)))
+    assert code == 1, err
+    assert "Traceback" not in err and "a bug in the workbench" not in err
+    assert "first.jsonl (jsonl): 2 units read, 2 new, 1 record(s) rejected" in out
+    assert re.search(r"rejected: first\.jsonl, line 2.*100,000 levels deep", out)
+    assert re.search(r"RC_bomb\.zst.*decompression bomb.*WB_INGEST_MAX_RATIO", err)
+    assert "odd.json" in err and "deep.json" in err
+    assert "last.jsonl (jsonl): 1 units read, 1 new" in out  # read after the bad ones
+    assert "3 of 5 file(s) not imported: RC_bomb.zst, odd.json, deep.json" in out
+    with wb.open_project(db) as project:
+        assert project.n_units() == 3

@@ -251,3 +251,32 @@ def test_a_page_that_is_not_utf8_is_read_with_its_charset(tmp_path):
     path.write_bytes(page.encode("cp1252"))
     units = load(path)
     assert units.iloc[0]["title"] == "Café “not all of us”" and units.iloc[0]["text"] == "Schön"
+
+
+def _blocks_page(n: int) -> str:
+    return "<html><body>" + "".join(
+        f'<div class="c{i % 50}"><span class="author">a{i}</span><time datetime="2024-01-01">1 Jan</time>'
+        f"<p>text {i}</p></div>" for i in range(n)) + "</body></html>"
+
+
+@pytest.mark.timeout(300)
+def test_a_page_of_many_blocks_is_read_in_linear_time(tmp_path):
+    # 20,000 blocks under one parent took 272 s (the siblings of each block were counted per block).
+    # No wall-clock limit: four times the blocks must take far less than the sixteen times of a quadratic read.
+    import time
+
+    def best(n: int) -> float:
+        path = tmp_path / f"many{n}.html"
+        path.write_text(_blocks_page(n), encoding="utf-8")
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", IngestWarning)
+                units = load_threads(path)
+            times.append(time.perf_counter() - start)
+        assert len(units) == n + 1 and units.attrs["source"]["structure"] == "inferred"
+        return min(times)
+
+    short, long = best(500), best(2000)
+    assert long < 8 * short, f"{short:.3f}s for 500 blocks, {long:.3f}s for 2000"

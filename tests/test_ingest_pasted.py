@@ -155,3 +155,44 @@ def test_a_20000_character_line_is_read_in_linear_time(tmp_path, line):
             load(path, format=fmt)
         except IngestError:
             pass
+
+
+#: Lines that made the sniffers' regular expressions quadratic (issue 14: 8 s at 8,000 spaces).
+_WORST = {"numbered, spaces": lambda n: "1. x" + " " * n, "numbered, words": lambda n: "1. x" + " a" * (n // 2),
+          "numbered, digits": lambda n: "1. " + "1" * n, "bullet, spaces": lambda n: "• " + " " * n + "x",
+          "bullet, words": lambda n: "• " + "a " * (n // 2)}
+
+
+def _best_of(fn, repeat: int = 5) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("shape", sorted(_WORST))
+def test_the_worst_lines_grow_linearly_not_quadratically(tmp_path, shape):
+    # No wall-clock limit: the time for a line 4 times as long must grow about 4 times (linear), far from
+    # the 16 times of a quadratic scan; the best of 5 runs keeps a busy machine's noise out.
+    def read(n: int, fmt: str | None) -> float:
+        line = _WORST[shape](n)
+        text = "Title\n\n" + line + "\n" + line + "\n"
+        path = tmp_path / f"long{n}.txt"
+        path.write_text(text, encoding="utf-8")
+
+        def go():
+            recognise(text)
+            try:
+                load(path, format=fmt)
+            except IngestError:
+                pass
+        return _best_of(go)
+
+    for fmt in (None, "x-unrolled", "wordpress-text"):
+        short, long = read(10_000, fmt), read(40_000, fmt)
+        assert long < 8 * short + 0.05, f"{shape}, format {fmt}: {short:.4f}s at 10k, {long:.4f}s at 40k"

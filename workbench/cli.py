@@ -4,11 +4,14 @@ Run ``workbench --help`` or ``workbench COMMAND --help``; ``python -m workbench`
 
 Commands
 --------
-``workbench import PATH... [--format F] [--strict]``
+``workbench import PATH... [--format F] [--strict] [--follow-symlinks]``
     Read thread files (saved pages, copied text, exports; format sniffed unless
     ``--format``) and add their units to the project; prints per file how it was read
     (platform and structure), the counts (units, new, rejected, orphans, empty texts,
-    duplicate ids, page chrome dropped) and every skipped or changed record.
+    duplicate ids, page chrome dropped) and every skipped or changed record. A file that
+    cannot be read (broken, truncated, past an ingest limit) is reported and the next
+    file is read; the summary names the files not read. The ingest limits are raised
+    with ``WB_INGEST_*`` environment variables (see ``workbench.ingest.limits``).
 ``workbench codebook check FILE...``
     Validate codebook YAML files; problems are printed as ``FILE:LINE: code 'x', field
     'y': message``.
@@ -53,7 +56,8 @@ Exit codes
 ----------
 ===  ==========================================================================
 0    success
-1    the work found problems: an invalid codebook, records rejected on import, a text
+1    the work found problems: an invalid codebook, records rejected on import, a file
+     that could not be imported (broken, truncated, past a limit), a text
      imported with no thread structure recognised (read as one essay unit),
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
      a report that failed its checks (a failing cell, a name that would leak),
@@ -227,11 +231,12 @@ def _where(r: dict[str, Any]) -> str:
 
 #: What ``workbench import`` counts per file, in the words of its summary.
 _COUNTED = (("orphan", "orphan(s)"), ("empty", "empty text(s)"), ("duplicate", "duplicate id(s)"),
-            ("missing", "missing item(s) kept as placeholders"), ("chrome", "line(s) of page chrome dropped"))
+            ("missing", "missing item(s) kept as placeholders"), ("chrome", "line(s) of page chrome dropped"),
+            ("control", "unit(s) with control characters removed"))
 
 
 def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import IngestError, StoreError, UnitsError
+    from .errors import StoreError, UnitsError
     from .ingest import FORMATS, load_threads
 
     if args.format is not None and args.format not in FORMATS:
@@ -239,32 +244,20 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
     paths = [_existing_file(p, "thread file") for p in args.paths]
     status = EXIT_OK
     totals = {"read": 0, "new": 0, "rejected": 0, "unstructured": 0, **{k: 0 for k, _ in _COUNTED}}
+    not_read: list[str] = []
     with _open_project(args, create=True) as project:
         for path in paths:
-            large = path.stat().st_size > 20_000_000
-            show = out.progress(large)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the report below says it all, once
-                    units = load_threads(path, args.format, strict=args.strict, progress=show,
-                                         **({"encoding": args.encoding} if args.encoding else {}))
-            except IngestError as exc:
-                if args.strict and (exc.record is not None or exc.line is not None):
-                    out.error(f"{exc} (--strict: nothing was imported from {path.name})")
-                    status = max(status, EXIT_PROBLEMS)
-                else:
-                    out.error(str(exc))
-                    status = max(status, EXIT_USAGE)
-                continue
-            except (OSError, UnicodeError, ValueError, TypeError) as exc:
-                out.error(f"{path}: {exc}")
-                status = max(status, EXIT_USAGE)
+            units = _read_one(args, out, path, load_threads)
+            if units is None:  # reported: go on with the next file
+                not_read.append(path.name)
+                status = max(status, EXIT_PROBLEMS)
                 continue
             try:
                 new = project.add_units(units, progress=out.progress(len(units) > 50_000))
             except UnitsError as exc:
-                out.error(f"{path}: the units are not valid, nothing was added: {exc}")
-                status = max(status, EXIT_USAGE)
+                out.error(f"{path.name}: the units are not valid, nothing was added: {exc}")
+                not_read.append(path.name)
+                status = max(status, EXIT_PROBLEMS)
                 continue
             except StoreError as exc:
                 raise CommandError(f"{path}: {exc}", EXIT_STORE) from exc
@@ -313,8 +306,32 @@ def _cmd_import(args: argparse.Namespace, out: _Out) -> int:
         if totals["unstructured"]:
             extra += f", {totals['unstructured']} file(s) with no thread structure"
         out.print(f"total: {totals['read']} units read, {totals['new']} new, {totals['rejected']} rejected{extra}")
+    if not_read:
+        out.print(f"{len(not_read)} of {len(paths)} file(s) not imported: {', '.join(not_read)}")
     out.print(f"project {_project_url(args)}: {n} units in {n_threads} thread(s)")
     return status
+
+
+def _read_one(args: argparse.Namespace, out: _Out, path: Path, load_threads: Any) -> Any:
+    """One file's units, or None when it could not be read (the reason printed, naming the file)."""
+    from .errors import IngestError
+
+    show = out.progress(path.stat().st_size > 20_000_000)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report below says it all, once
+            return load_threads(path, args.format, strict=args.strict, progress=show,
+                                follow_symlinks=args.follow_symlinks,
+                                **({"encoding": args.encoding} if args.encoding else {}))
+    except IngestError as exc:
+        strict = args.strict and (exc.record is not None or exc.line is not None)
+        out.error(f"{exc} (--strict: nothing was imported from {path.name})" if strict else str(exc))
+    except (OSError, UnicodeError, ValueError, TypeError) as exc:
+        out.error(f"{path.name}: cannot be read: {exc}")
+    except (MemoryError, RecursionError) as exc:  # a limit the ingest does not know yet: still only this file
+        out.error(f"{path.name}: cannot be read: it would need more {'memory' if isinstance(exc, MemoryError) else 'stack'} "
+                  f"than this machine has ({type(exc).__name__}); nothing was imported from it. Please report it")
+    return None
 
 
 # --- codebook -----------------------------------------------------------------------------
@@ -1019,7 +1036,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="read thread files and add their units to the project",
                        description="Read thread files (format sniffed from each file unless --format) and add their "
                                    "units to the project. Re-importing a file adds nothing. Prints the counts and every "
-                                   "rejected record. Exit 1 when records were rejected.")
+                                   "rejected record; a file that cannot be read is reported and the next one read. "
+                                   "Exit 1 when records or files were rejected. Ingest limits (decompressed size, JSON "
+                                   "depth, line length, ...) are raised with WB_INGEST_* environment variables.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="thread files (a copied comment section, an export, a table)")
     from .ingest import FORMATS
 
@@ -1027,6 +1046,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"the format of every file, one of: {', '.join(FORMATS)} (sniffed from each file by default)")
     p.add_argument("--strict", action="store_true", help="reject a whole file at its first bad record")
     p.add_argument("--encoding", metavar="ENC", help="the files' text encoding (default: UTF-8, cp1252 fallback)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="read files that are symbolic links to a file outside their folder (refused by default)")
     p.set_defaults(func=_cmd_import)
 
     cb = sub.add_parser("codebook", help="check, compare and export codebooks",

@@ -4,7 +4,10 @@ Every ingester returns a *units table*: a pandas DataFrame with one row per post
 (the root post of a thread, a comment, a reply, a tweet, ...) and the columns of
 :data:`UNIT_COLUMNS`. Ids are strings. Parents are resolved within the thread.
 A unit whose parent is not in the thread is kept, flagged ``status="orphan"``, and
-keeps its ``parent_id``: it is never dropped and never silently re-attached.
+keeps its ``parent_id``: it is never dropped and never silently re-attached. Units on a
+reply cycle (a replies to b, b replies to a) are kept too, flagged orphan, with their
+parent links cut (kept in ``extra["source_parent_id"]``), so that the table is a tree.
+Depths are found by pointer jumping, in ``O(n log n)`` whatever the shape of the tree.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ __all__ = [
     "as_id",
     "make_units",
     "validate_units",
+    "reply_depths",
+    "cut_cycles",
     "ancestors",
     "children",
     "thread_of",
@@ -120,8 +125,9 @@ def make_units(
     Missing ``depth`` is computed from the reply tree and missing ``position`` from
     the order of the records within each thread. A unit whose parent is not in its
     thread becomes ``status="orphan"`` (its ``parent_id`` is kept). Units on a reply
-    cycle are flagged orphan too and reported. Duplicate ``unit_id`` rows are
-    reported; the first is kept.
+    cycle are flagged orphan too, their parent links cut (the parent kept in
+    ``extra["source_parent_id"]``) so that the table is valid, and reported. Duplicate
+    ``unit_id`` rows are reported; the first is kept.
 
     Parameters
     ----------
@@ -192,16 +198,18 @@ def make_units(
     df["position"] = pd.to_numeric(df["position"]).astype("int64")
 
     given_depth = df["depth"] if "depth" in df.columns else pd.Series(np.nan, index=df.index)
-    depth, unresolved, orphan, cyclic = _tree(df)
+    depth, unresolved, orphan, on_cycle = _tree(df)
     status = df["status"].to_numpy(dtype=object).copy()
     status[orphan & np.isin(status, ["ok"])] = "orphan"
-    if cyclic.any():
-        ids = list(df.loc[cyclic, "unit_id"])
+    if on_cycle.any():
+        ids = list(df.loc[on_cycle, "unit_id"])
         problems.append(
-            f"reply cycle among units {ids[:20]}: they were flagged 'orphan'; "
-            "check the parent ids in the source"
+            f"reply cycle among units {ids[:20]}: they were flagged 'orphan' and their parent links cut "
+            "(kept in extra['source_parent_id']); check the parent ids in the source"
         )
-        status[cyclic & np.isin(status, ["ok"])] = "orphan"
+        status[on_cycle & np.isin(status, ["ok"])] = "orphan"
+        cut_cycles(df, on_cycle)
+        depth, unresolved, _, _ = _tree(df, cut=on_cycle)
     df["status"] = status
     # Orphans (and units below them) keep a depth the source gave, else the depth
     # below their missing parent counted from 1.
@@ -222,11 +230,60 @@ def _empty_units(extra: list[str] | None = None) -> pd.DataFrame:
     return df
 
 
-def _tree(df: pd.DataFrame):
-    """Depths from the reply tree, with orphan and cycle flags (vectorised).
+def reply_depths(parent_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hops from each unit to the top of its reply chain, by pointer jumping.
+
+    ``parent_idx[i]`` is the row of unit i's parent, or -1 when it has none in the
+    table. Every round doubles how far each unit looks up its chain, so the work is
+    ``O(n log n)`` even for one chain of a million replies.
+
+    Parameters
+    ----------
+    parent_idx : ndarray of int
+        The parent's row of each row, -1 for none.
+
+    Returns
+    -------
+    hops : ndarray of int
+        Steps from each row up to the top of its chain (0 for a top).
+    top : ndarray of int
+        The row at the top of each row's chain (for a row on or under a cycle: a row on
+        the cycle).
+    cyclic : ndarray of bool
+        Rows whose chain never ends: on a reply cycle, or under one.
+
+    Examples
+    --------
+    >>> hops, top, cyclic = reply_depths(np.array([-1, 0, 1, 4, 3, 4]))
+    >>> hops[:3].tolist(), top[:3].tolist(), cyclic.tolist()
+    ([0, 1, 2], [0, 0, 0], [False, False, False, True, True, True])
+    """
+    n = len(parent_idx)
+    jump = np.asarray(parent_idx, dtype=np.int64).copy()
+    hops = (jump >= 0).astype(np.int64)
+    top = np.where(jump >= 0, jump, np.arange(n, dtype=np.int64))
+    rounds = 0
+    limit = max(1, int(n).bit_length()) + 1  # 2**limit > n: a chain that ends has ended by then
+    active = np.flatnonzero(jump >= 0)
+    while active.size and rounds <= limit:
+        j = jump[active]
+        hops[active] += hops[j]
+        top[active] = top[j]
+        jump[active] = jump[j]
+        active = active[jump[active] >= 0]
+        rounds += 1
+    cyclic = np.zeros(n, dtype=bool)
+    cyclic[active] = True
+    return hops, top, cyclic
+
+
+def _tree(df: pd.DataFrame, cut: np.ndarray | None = None):
+    """Depths from the reply tree, with orphan and cycle flags (vectorised, ``O(n log n)``).
 
     Returns ``depth`` (int array), ``unresolved`` (depth counted from a missing
-    parent), ``orphan`` (parent not in the thread) and ``cyclic`` (on or under a cycle).
+    parent), ``orphan`` (parent not in the thread) and ``on_cycle`` (units on a reply
+    cycle, whose links :func:`cut_cycles` cuts). Units in ``cut`` count as orphans
+    without a parent (depth 1).
     """
     n = len(df)
     key = df["thread_id"].astype(str) + "\x1f" + df["unit_id"].astype(str)
@@ -236,28 +293,33 @@ def _tree(df: pd.DataFrame):
     has_parent = df["parent_id"].notna().to_numpy()
     parent_idx = np.where(has_parent, parent_idx, -1)
     orphan = has_parent & (parent_idx == -1)
-    self_loop = parent_idx == np.arange(n)
-
-    depth = np.full(n, -1, dtype=np.int64)
-    unresolved = np.zeros(n, dtype=bool)
-    depth[~has_parent] = 0
-    depth[orphan] = 1
-    unresolved[orphan] = True
-    depth[self_loop] = -1
-    for _ in range(n + 1):
-        todo = np.flatnonzero(depth == -1)
-        if todo.size == 0:
-            break
-        p = parent_idx[todo]
-        ready = (p >= 0) & (depth[np.maximum(p, 0)] >= 0)
-        if not ready.any():
-            break
-        depth[todo[ready]] = depth[p[ready]] + 1
-        unresolved[todo[ready]] = unresolved[p[ready]]
-    cyclic = depth == -1
+    start = orphan | cut if cut is not None else orphan
+    hops, top, cyclic = reply_depths(parent_idx)
+    on_cycle = np.zeros(n, dtype=bool)
+    if cyclic.any():
+        on_cycle[np.unique(top[cyclic])] = True  # after n hops every chain that never ends is on its cycle
+    unresolved = start[top]
+    depth = hops + unresolved
     depth[cyclic] = 1
-    unresolved[cyclic] = True
-    return depth, unresolved, orphan, cyclic
+    unresolved = unresolved | cyclic
+    return depth, unresolved, orphan, on_cycle
+
+
+def cut_cycles(df: pd.DataFrame, on_cycle: np.ndarray) -> None:
+    """Cut the parent links of units on a reply cycle (in place), keeping each in ``extra["source_parent_id"]``."""
+    if "extra" not in df.columns:
+        df["extra"] = None
+    rows = np.flatnonzero(on_cycle)
+    parents = df["parent_id"].to_numpy(dtype=object)
+    extras = df["extra"].to_numpy(dtype=object).copy()
+    for i in rows:
+        extra = dict(extras[i]) if isinstance(extras[i], dict) else {}
+        extra["source_parent_id"] = parents[i]
+        extras[i] = extra
+    new_parents = parents.copy()
+    new_parents[rows] = None
+    df["extra"] = pd.Series(extras, index=df.index, dtype=object)
+    df["parent_id"] = pd.Series(new_parents, index=df.index, dtype=object)
 
 
 def validate_units(units: pd.DataFrame, *, known_ids: Iterable[str] | None = None) -> None:
@@ -323,9 +385,9 @@ def validate_units(units: pd.DataFrame, *, known_ids: Iterable[str] | None = Non
         )
     if dangling.sum() > 20:
         problems.append(f"... and {int(dangling.sum()) - 20} more units with missing parents")
-    _, _, _, cyclic = _tree(units[["unit_id", "thread_id", "parent_id"]])
-    if cyclic.any():
-        problems.append(f"reply cycle among units {list(units.loc[cyclic, 'unit_id'])[:20]}")
+    _, _, _, on_cycle = _tree(units[["unit_id", "thread_id", "parent_id"]])
+    if on_cycle.any():
+        problems.append(f"reply cycle among units {list(units.loc[on_cycle, 'unit_id'])[:20]}")
     if problems:
         raise UnitsError("the units table is not valid", problems)
 

@@ -26,11 +26,13 @@ import pandas as pd
 
 from ..errors import IngestError
 from . import bluesky, disqus, essay, fourcat, html, mastodon, pasted, pushshift, reddit, tabular, twitter, wordpress
-from ._common import STRUCTURES, Context, IngestWarning, checksum
+from ._common import STRUCTURES, Context, IngestWarning
 from ._report import finish, warning_text
+from ._stream import safe_path
+from .limits import LimitError, Limits, resolve_limits, size_text
 from .sniff import sniff, sniff_format
 
-__all__ = ["load_threads", "sniff_format", "FORMATS", "STRUCTURES", "IngestWarning"]
+__all__ = ["load_threads", "sniff_format", "FORMATS", "STRUCTURES", "IngestWarning", "Limits", "LimitError"]
 
 #: The formats :func:`load_threads` reads, by name, with a one-line description.
 FORMATS: Mapping[str, str] = MappingProxyType({
@@ -100,6 +102,8 @@ def load_threads(
     strict: bool = False,
     progress: bool | None = None,
     encoding: str | None = None,
+    limits: Limits | Mapping[str, int] | None = None,
+    follow_symlinks: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Read a thread file into a units table.
@@ -119,7 +123,15 @@ def load_threads(
         Show a progress bar (tqdm); by default only for large files.
     encoding : str, optional
         The file's encoding. By default UTF-8 (with or without BOM) is read, and lines
-        that are not UTF-8 are read as cp1252 with an :class:`IngestWarning`.
+        that are not UTF-8 are read as cp1252 with an :class:`IngestWarning`. A file that
+        starts with a UTF-16 or UTF-32 byte-order mark is read as such.
+    limits : Limits or mapping, optional
+        Raise (or lower) the ingest limits for this call, e.g. ``{"max_ratio": 10_000}``;
+        see :mod:`workbench.ingest.limits` for each limit, its default and its
+        environment variable.
+    follow_symlinks : bool, default False
+        Read a file that is a symbolic link to a file outside the folder it is named in
+        (refused by default, so that a link cannot bring in a file you did not choose).
     **options
         Options of the format's reader, e.g. ``columns={"text": "Comment"}`` for
         tables, ``spam="keep"`` for WXR and Disqus, ``title=``/``author=`` for essays.
@@ -143,6 +155,9 @@ def load_threads(
     IngestError
         The file cannot be read as the format (names the file, line or record, and
         what was expected), or ``strict=True`` and a record is bad.
+    LimitError
+        The file passed one of the ingest limits (a decompression bomb, JSON nested too
+        deeply, too many records); the message names the limit and how to raise it.
 
     Examples
     --------
@@ -154,14 +169,20 @@ def load_threads(
     >>> units.loc[units["kind"] == "pingback", "author"].tolist()
     ['saraheknowles', 'Sectioned', 'Co-producing digital mental health']
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no such thread file: {p}")
+    given = Path(path)
+    if not given.exists():
+        raise FileNotFoundError(f"no such thread file: {given}")
+    bounds = resolve_limits(limits)
+    p = safe_path(given, follow_symlinks=follow_symlinks)
     if not p.is_file():
-        raise IngestError("is not a file; pass one thread file (loop over a folder yourself)", path=p)
+        raise IngestError("is not a file; pass one thread file (loop over a folder yourself)", path=given.name)
+    size = p.stat().st_size
+    if size > bounds.max_bytes:
+        raise LimitError(f"is {size_text(size)}, larger than one thread file may be", limit="max_bytes",
+                         value=bounds.max_bytes, path=given.name)
     recognised = True
     if format is None:
-        fmt, claim = sniff(p)
+        fmt, claim = sniff(p, name=given.name, max_depth=bounds.max_depth)
         recognised = fmt != "essay" or claim is not None
     else:
         fmt = format
@@ -172,7 +193,8 @@ def load_threads(
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise TypeError(f"format {fmt!r} takes no option(s) {unknown}; its options are {valid}")
-    ctx = Context(p, fmt, strict=strict, progress=progress, encoding=encoding, sniffed=format is None)
+    ctx = Context(p, fmt, strict=strict, progress=progress, encoding=encoding, sniffed=format is None,
+                  name=given.name, limits=bounds)
     ctx.recognised = recognised
     records = reader(ctx, **options)
     units = finish(records, ctx)
@@ -185,7 +207,7 @@ def load_threads(
     ctx.finish_report()
     structure = ctx.structure or _default_structure(fmt, units)
     platform = ctx.platform if ctx.platform is not None else _PLATFORM.get(fmt)
-    units.attrs["source"] = {"file_name": p.name, "format": fmt, "checksum": ctx.digest or checksum(p),
+    units.attrs["source"] = {"file_name": given.name, "format": fmt, "checksum": ctx.source_key(),
                              "platform": platform, "structure": structure}
     if ctx.confidence is not None:
         units.attrs["source"]["confidence"] = ctx.confidence

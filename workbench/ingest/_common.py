@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import json
 import warnings
 from collections import Counter
@@ -18,7 +19,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import IngestError
+from ._json import loads, too_deep
+from ._stream import ZstdFrames, bom_encoding, bounded_lines, open_stream, position
 from ._text import html_to_text, normalise_whitespace, slug, unescape_once
+from .limits import LimitError, Limits, how_to_raise, resolve_limits, size_text
 
 __all__ = [
     "IngestWarning",
@@ -35,6 +39,8 @@ __all__ = [
     "local_name",
     "load_json",
     "parsed_lines",
+    "deep",
+    "name_key",
 ]
 
 #: Statuses that mean "kind is derived from depth after the tree is built".
@@ -47,7 +53,8 @@ class IngestWarning(UserWarning):
 
 # --------------------------------------------------------------------------- context
 #: Kinds of report entries, counted in ``units.attrs["counts"]`` and by ``workbench import``.
-REPORT_KINDS = ("record", "duplicate", "orphan", "empty", "missing", "chrome", "structure", "encoding", "note")
+REPORT_KINDS = ("record", "duplicate", "orphan", "empty", "missing", "chrome", "structure", "encoding", "control",
+                "limit", "truncated", "note")
 #: At most this many report entries of one kind are listed; the rest are counted.
 MAX_LISTED = 200
 
@@ -67,14 +74,17 @@ class Context:
     """
 
     def __init__(self, path: Path, format: str, *, strict: bool = False, progress: bool | None = None,
-                 encoding: str | None = None, sniffed: bool = False):
-        self.path = path
-        self.name = path.name
+                 encoding: str | None = None, sniffed: bool = False, name: str | None = None,
+                 limits: Limits | None = None):
+        self.path = path  # the file to open (a symbolic link resolved)
+        self.name = name or path.name  # the file as it was named, for messages
+        self.suffix = Path(self.name).suffix.lower()
         self.format = format
         self.strict = strict
         self.progress = progress
         self.encoding = encoding
         self.sniffed = sniffed
+        self.limits = limits or resolve_limits()
         self.report: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.skipped = 0
@@ -137,11 +147,26 @@ class Context:
             self._size = self.path.stat().st_size
         return self._size
 
+    def source_key(self) -> str:
+        """The sha256 hex digest of the file's bytes (read once; ``digest`` keeps it)."""
+        if self.digest is None:
+            self.digest = checksum(self.path)
+        return self.digest
+
+    def limit_error(self, message: str, limit: str, **where: Any) -> LimitError:
+        return LimitError(message, limit=limit, value=getattr(self.limits, limit), path=self.name, **where)
+
     def read_bytes(self) -> bytes:
-        return self.path.read_bytes()
+        """The whole file (a format read whole), within ``max_document``."""
+        if self.size > self.limits.max_document:
+            raise self.limit_error(f"is {size_text(self.size)}, more than a file read whole may be "
+                                   f"({self.format} files are read whole)", "max_document")
+        data = self.path.read_bytes()
+        self.digest = self.digest or hashlib.sha256(data).hexdigest()
+        return data
 
     def read_text(self) -> str:
-        """The whole file as text: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
+        """The whole file as text: UTF-8, UTF-16 or UTF-32 with a byte-order mark, else cp1252 line by line."""
         return self.decode(self.read_bytes())
 
     def decode(self, data: bytes, *, first_line: int = 1) -> str:
@@ -151,10 +176,15 @@ class Context:
             except (UnicodeDecodeError, LookupError) as exc:
                 raise self.error(f"cannot decode the file as {self.encoding!r}: {exc}",
                                  field="encoding") from None
-        if data.startswith(codecs.BOM_UTF8):
+        bom = bom_encoding(data[:4])
+        if bom is not None and bom != "utf-8-sig":
+            try:
+                return data.decode(bom)
+            except UnicodeDecodeError as exc:
+                raise self.error(f"starts with a {bom.upper()} byte-order mark but is not {bom.upper()} "
+                                 f"({exc.reason} at byte {exc.start:,}); pass encoding=...", field="encoding") from None
+        if bom == "utf-8-sig":
             data = data[len(codecs.BOM_UTF8):]
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
@@ -178,42 +208,83 @@ class Context:
         warnings.warn(msg, IngestWarning, stacklevel=4)
         self.note(msg, line=lines[0], field="encoding", kind="encoding")
 
+    def open_stream(self) -> tuple[io.BufferedReader, ZstdFrames | None]:
+        """The file's bytes as a stream (a ``.zst`` decompressed, within the limits) and its zstd frames."""
+        return open_stream(self.path, self.name, self.suffix == ".zst", self.limits)
+
+    def truncated(self, frames: ZstdFrames | None, line: int | None) -> None:
+        """Report a ``.zst`` whose last frame was cut short (after its readable part was read)."""
+        if frames is not None and not frames.complete:
+            self.problem(f"the file is truncated: its compressed data stops in the middle of a zstd frame (at "
+                         f"byte {frames.end:,} of {self.size:,}); what came before the cut was read, the rest is "
+                         "lost (download or copy the file again)", line=line, kind="truncated")
+
+    def long_line(self, n: int) -> None:
+        """Report (or, when strict, raise) a line longer than ``max_line``, which was skipped."""
+        message = f"a line longer than {size_text(self.limits.max_line)}; it was skipped"
+        if self.strict:
+            raise self.limit_error(message, "max_line", line=n)
+        self._add("limit", f"{message} {how_to_raise('max_line', self.limits.max_line)}", n, None, None, True)
+        self.skipped += 1
+
+    def count_records(self, n: int) -> None:
+        """Refuse a file with more than ``max_records`` records (checked as they are read)."""
+        if n > self.limits.max_records:
+            raise self.limit_error(f"has more than {self.limits.max_records:,} records", "max_records")
+
     def iter_lines(self, desc: str = "Reading") -> Iterator[tuple[int, str]]:
-        """Stream the file as (line number, text) pairs, decoding line by line."""
+        """Stream the file as (line number, text) pairs, decoding line by line, within the limits.
+
+        A line longer than ``max_line`` is skipped and reported; a ``.zst`` cut short is
+        reported after its readable lines.
+        """
         bar = self.bar(total=self.size, desc=desc, unit="B", unit_scale=True)
         fallback: list[int] = []
         enc = self.encoding
-        with open(self.path, "rb") as fh:
-            stream = fh
-            if self.path.suffix.lower() == ".zst":
-                import io
-
-                import zstandard
-
-                stream = io.BufferedReader(
-                    zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh), 1 << 20
-                )
+        stream, frames = self.open_stream()
+        n = 0
+        with stream:
+            head = stream.peek(4)[:4]
+            bom = None if enc else bom_encoding(head)
+            if bom is not None and bom != "utf-8-sig":
+                source: Any = io.TextIOWrapper(stream, encoding=bom, newline="", errors="strict")
+                enc = bom
+            else:
+                source = stream
             done = 0
-            for n, raw in enumerate(stream, start=1):
-                pos = fh.tell() if stream is not fh else done + len(raw)
-                bar.update(pos - done)
-                done = pos
-                if n == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[3:]
-                if enc:
-                    try:
-                        text = raw.decode(enc)
-                    except UnicodeDecodeError as exc:
-                        raise self.error(f"cannot decode the line as {enc!r}: {exc}", line=n) from None
-                else:
-                    try:
-                        text = raw.decode("utf-8")
-                    except UnicodeDecodeError:
-                        text, _ = decode_line(raw)
-                        fallback.append(n)
-                yield n, text
+            try:
+                for n, raw in bounded_lines(source, self.limits.max_line):
+                    if n % 4096 == 0:
+                        pos = position(stream)
+                        bar.update(pos - done)
+                        done = pos
+                    self.count_records(n)
+                    if raw is None:
+                        self.long_line(n)
+                        continue
+                    if isinstance(raw, str):
+                        yield n, raw
+                        continue
+                    if n == 1 and raw.startswith(codecs.BOM_UTF8):
+                        raw = raw[3:]
+                    if enc:
+                        try:
+                            text = raw.decode(enc)
+                        except UnicodeDecodeError as exc:
+                            raise self.error(f"cannot decode the line as {enc!r}: {exc}", line=n) from None
+                    else:
+                        try:
+                            text = raw.decode("utf-8")
+                        except UnicodeDecodeError:
+                            text, _ = decode_line(raw)
+                            fallback.append(n)
+                    yield n, text
+            except UnicodeDecodeError as exc:
+                raise self.error(f"is not valid {enc} after its byte-order mark ({exc.reason}); pass encoding=...",
+                                 line=n + 1, field="encoding") from None
         bar.close()
         self.encoding_fallback(fallback)
+        self.truncated(frames, n or None)
 
     def bar(self, total: int | None = None, desc: str = "", unit: str = "it", **kw):
         from tqdm.auto import tqdm
@@ -235,6 +306,17 @@ def decode_line(raw: bytes) -> tuple[str, bool]:
         return "".join(
             bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in raw
         ), True
+
+
+def name_key(*parts: str) -> str:
+    """A short key for ids from names that must not show in them (a blog's host, a forum's name).
+
+    Examples
+    --------
+    >>> name_key("janedoe.wordpress.com")
+    '06136befe9'
+    """
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 def checksum(path: Path) -> str:
@@ -274,26 +356,38 @@ def parsed_lines(ctx: Context, batch: int = 4096):
 
     Lines are parsed a batch at a time as one JSON array (about twice as fast as one
     ``json.loads`` per line); a batch that does not parse cleanly is parsed again line
-    by line so that each bad line is reported with its number.
+    by line so that each bad line is reported with its number. A line nested deeper
+    than ``max_depth`` is skipped and reported before it is parsed.
     """
-    loads = json.loads
+    limit = ctx.limits.max_depth
     buf: list[str] = []
     nums: list[int] = []
 
-    def flush():
+    def one(n: int, line: str) -> tuple[bool, Any]:
+        depth = too_deep(line, limit)
+        if depth is not None:
+            deep(ctx, depth, n)
+            return False, None
         try:
-            recs = loads("[" + ",".join(buf) + "]")
-            if len(recs) == len(buf):
-                return list(zip(nums, recs))
-        except json.JSONDecodeError:
-            pass
+            return True, loads(line, limit)
+        except json.JSONDecodeError as exc:
+            ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line "
+                        "(a truncated line?)", line=n)
+            return False, None
+
+    def flush():
+        if not any(line.count("{") + line.count("[") > limit for line in buf):  # none can nest too deep
+            try:
+                recs = loads("[" + ",".join(buf) + "]", limit + 1)
+                if len(recs) == len(buf):
+                    return list(zip(nums, recs))
+            except json.JSONDecodeError:
+                pass
         out = []
         for n, line in zip(nums, buf):
-            try:
-                out.append((n, loads(line)))
-            except json.JSONDecodeError as exc:
-                ctx.problem(f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object per line "
-                            "(a truncated line?)", line=n)
+            ok, rec = one(n, line)
+            if ok:
+                out.append((n, rec))
         return out
 
     for n, line in ctx.iter_lines(desc="Reading"):
@@ -308,12 +402,25 @@ def parsed_lines(ctx: Context, batch: int = 4096):
         yield from flush()
 
 
+def deep(ctx: Context, depth: int, line: int | None, record: Any = None) -> None:
+    """Report (or, when strict, raise) a JSON record nested deeper than ``max_depth``; it is skipped."""
+    message = f"JSON nested {depth:,} levels deep, more than a record may be; it was skipped"
+    if ctx.strict:
+        raise ctx.limit_error(message, "max_depth", line=line, record=record)
+    ctx._add("limit", f"{message} {how_to_raise('max_depth', ctx.limits.max_depth)}", line, record, None, True)
+    ctx.skipped += 1
+
+
 def load_json(ctx: Context, text: str | None = None) -> Any:
     """Parse the whole file as JSON; a truncated or broken file names the line and column."""
     if text is None:
         text = ctx.read_text()
+    depth = too_deep(text, ctx.limits.max_depth)
+    if depth is not None:
+        raise ctx.limit_error(f"is JSON nested {depth:,} levels deep, more than a thread export needs; refused",
+                              "max_depth")
     try:
-        return json.loads(text)
+        return loads(text, ctx.limits.max_depth)
     except json.JSONDecodeError as exc:
         hint = ""
         if exc.pos >= len(text.rstrip()) - 1:

@@ -3,12 +3,15 @@
 Private: used by :func:`workbench.ingest.load_threads`. Every reader's output passes
 through :func:`finish`, so every format reports the same things the same way: a
 duplicate id (with its line, and the line of the one kept), an orphan (a reply whose
-parent is not in the file), an empty text (a unit that should have text and has none).
-Readers give each record its line in the file as ``_line`` where they know it.
+parent is not in the file), an empty text (a unit that should have text and has none),
+control characters (NUL and the like, which no text should hold and some databases
+refuse) removed from texts, names and ids. Readers give each record its line in the
+file as ``_line`` where they know it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,59 @@ __all__ = ["finish", "warning_text"]
 
 #: Statuses whose units are expected to carry text.
 _TEXTUAL = ("ok", "orphan", "pending")
+#: Control characters removed from texts, names and ids: C0 but tab and newline, DEL, C1.
+CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+_CONTROL = re.compile(CONTROL)
+#: The columns control characters are removed from.
+_CLEANED = ("text", "author", "title", "content_warning", "unit_id", "thread_id", "parent_id")
+_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 11: "VT", 12: "FF", 13: "CR", 27: "ESC", 127: "DEL"}
+
+
+def _without_controls(value: str, column: str) -> str:
+    if column == "text" and "\r" in value:  # a carriage return is a line break in a text
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", value)
+
+
+def _clean_controls(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Remove control characters from the text-like columns, reporting each unit they were in."""
+    found: dict[int, set[str]] = {}
+    shown: dict[int, set[str]] = {}
+    for col in _CLEANED:
+        if col not in frame.columns:
+            continue
+        column = frame[col]
+        try:
+            mask = column.str.contains(CONTROL, regex=True, na=False).to_numpy(dtype=bool)
+        except (AttributeError, TypeError):  # not a column of strings
+            continue
+        if not mask.any():
+            continue
+        idx = np.flatnonzero(mask)
+        values = column.to_numpy(dtype=object)[idx]
+        for i, v in zip(idx, values):
+            found.setdefault(int(i), set()).add(col)
+            shown.setdefault(int(i), set()).update(_NAMES.get(ord(c), f"U+{ord(c):04X}") for c in _CONTROL.findall(v))
+        fixed = [_without_controls(v, col) for v in values]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        else:
+            column = column.copy()
+        column.iloc[idx] = fixed
+        frame[col] = column
+    if not found:
+        return frame
+    lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
+    ids = frame["unit_id"].to_numpy(dtype=object) if "unit_id" in frame.columns else None
+    for k, (row, cols) in enumerate(sorted(found.items())):
+        if k >= MAX_LISTED:
+            ctx.counts["control"] += len(found) - k
+            break
+        what = ", ".join(sorted(shown[row]))
+        ctx.note(f"control character(s) ({what}) removed from the {' and '.join(sorted(cols))}; no text should "
+                 "hold them (a file damaged or made to hurt?)", line=_line(lines, row),
+                 record=ids[row] if ids is not None else row, field=sorted(cols)[0], kind="control")
+    return frame
 
 
 def _dedupe_records(records: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
@@ -71,6 +127,10 @@ def finish(records: Any, ctx: Context) -> pd.DataFrame:
     """The units table of a reader's records, with duplicates, orphans and empty texts reported."""
     clean = isinstance(records, pd.DataFrame) and bool(records.attrs.get("clean_ids")) and len(records) > 0
     problems: list[str] = []
+    if isinstance(records, pd.DataFrame) and len(records):
+        attrs = dict(records.attrs)
+        records = _clean_controls(records, ctx)
+        records.attrs.update(attrs)
     if clean:  # large exports: the table built column-wise, when the ids are unique (else as below)
         fast = units_from_clean_frame(records, ctx.format, problems)
         if fast is not None:
@@ -84,6 +144,9 @@ def finish(records: Any, ctx: Context) -> pd.DataFrame:
     else:
         recs = _dedupe_records(list(records or []), ctx)
         frame = pd.DataFrame(recs, dtype=object) if recs else pd.DataFrame(columns=["unit_id", "thread_id", "text"])
+        if len(frame):
+            frame = _clean_controls(frame, ctx)
+            frame = _dedupe_frame(frame, ctx)  # ids that differed only by a control character
     # make_units keeps the rows in order (duplicates were removed above): lines align with its rows
     lines = frame["_line"].to_numpy() if "_line" in frame.columns else None
     units = make_units(frame, source=ctx.format, report=problems)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..corpus import OPTIONAL_COLUMNS
+from ..corpus import OPTIONAL_COLUMNS, cut_cycles, reply_depths
 
 __all__ = ["units_from_clean_frame"]
 
@@ -35,12 +35,19 @@ def _object_ids(column: pd.Series) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
+def _extras(frame: pd.DataFrame, n: int) -> pd.Series:
+    if "extra" in frame.columns:
+        return pd.Series(frame["extra"].to_numpy(dtype=object), dtype=object)
+    return pd.Series([None] * n, dtype=object)
+
+
 def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) -> pd.DataFrame | None:
     """The units table of a frame whose ids are non-empty strings and that has no duplicate ids.
 
     ``frame`` needs ``unit_id``, ``thread_id``, ``parent_id``, ``text``, ``author``,
     ``posted_at`` (UTC), ``kind`` and ``status``; ``title``, ``url``, ``extra`` are kept.
-    Problems (reply cycles) are appended to ``report`` in make_units' words. Returns None
+    Problems (reply cycles, whose links are cut as make_units cuts them) are appended to
+    ``report`` in make_units' words. Returns None
     when the ids are not unique after all (the caller then uses make_units).
     """
     n = len(frame)
@@ -59,28 +66,22 @@ def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) 
     same[found] = thread_codes[parent_idx[found]] == thread_codes[found]
     parent_idx = np.where(same, parent_idx, -1)
     orphan = has_parent & (parent_idx == -1)
-    depth = np.full(n, -1, dtype=np.int64)
-    unresolved = np.zeros(n, dtype=bool)
-    depth[~has_parent] = 0
-    depth[orphan] = 1
-    unresolved[orphan] = True
-    depth[parent_idx == np.arange(n)] = -1
-    todo = np.flatnonzero(depth == -1)
-    while todo.size:
-        p = parent_idx[todo]
-        ready = (p >= 0) & (depth[np.maximum(p, 0)] >= 0)
-        if not ready.any():
-            break
-        depth[todo[ready]] = depth[p[ready]] + 1
-        unresolved[todo[ready]] = unresolved[p[ready]]
-        todo = todo[~ready]
-    cyclic = depth == -1
-    depth[cyclic] = 1
+    hops, top, cyclic = reply_depths(parent_idx)
+    on_cycle = np.zeros(n, dtype=bool)
+    extra = None
+    if cyclic.any():  # cut the cycle's links (kept in extra) and count again: the table stays a tree
+        on_cycle[np.unique(top[cyclic])] = True
+        ids = list(unit_id[on_cycle])
+        report.append(f"reply cycle among units {ids[:20]}: they were flagged 'orphan' and their parent links cut "
+                      "(kept in extra['source_parent_id']); check the parent ids in the source")
+        cut = pd.DataFrame({"parent_id": parent_id, "extra": _extras(frame, n)})
+        cut_cycles(cut, on_cycle)
+        parent_id, extra = cut["parent_id"], cut["extra"]
+        parent_idx = np.where(on_cycle, -1, parent_idx)
+        hops, top, _ = reply_depths(parent_idx)
+    depth = hops + (orphan | on_cycle)[top]
     status = _strings(frame["status"])
-    flag = orphan | cyclic
-    if cyclic.any():
-        ids = list(unit_id[cyclic])
-        report.append(f"reply cycle among units {ids[:20]}: they were flagged 'orphan'; check the parent ids in the source")
+    flag = orphan | on_cycle
     if flag.any():
         status = status.mask(pd.Series(flag) & status.eq("ok"), "orphan")
     posted = frame["posted_at"].reset_index(drop=True)
@@ -97,6 +98,8 @@ def units_from_clean_frame(frame: pd.DataFrame, source: str, report: list[str]) 
     for col in OPTIONAL_COLUMNS:
         if col in frame.columns:
             columns[col] = pd.Series(frame[col].to_numpy(dtype=object), dtype=object)
+    if extra is not None:
+        columns["extra"] = extra
     units = pd.DataFrame(columns)
     units.attrs["dangling"] = orphan  # every unit whose parent is not in its thread, whatever its status
     return units

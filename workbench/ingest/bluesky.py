@@ -3,7 +3,10 @@
 ``thread`` is a ``#threadViewPost`` (``post``, ``parent``, ``replies``); ``parent`` and
 ``replies`` may also be ``#notFoundPost`` (kept as a ``deleted`` placeholder) or
 ``#blockedPost`` (kept as ``missing``). Unit ids are ``bsky:<at-uri>``; the parent is
-``record.reply.parent.uri`` and the thread is ``record.reply.root.uri``. Post text is
+``record.reply.parent.uri`` and the thread is ``record.reply.root.uri``. An at-uri may
+name its author by handle (``at://carol.bsky.social/...``) or by ``did:web`` (a domain):
+in ids the author is always the opaque ``did:plc`` the thread gives for that handle,
+else a hash of the handle, so no id carries a name. Post text is
 plain text and is never HTML-unescaped (``&amp;`` typed by a person stays ``&amp;``);
 only whitespace is normalised.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import Context, load_json, normalise_whitespace, to_utc
+from ._common import Context, load_json, name_key, normalise_whitespace, to_utc
 
 __all__ = ["read_bluesky"]
 
@@ -48,7 +51,12 @@ def read_bluesky(ctx: Context) -> list[dict[str, Any]]:
         if root:
             break
     root = root or _uri(chain[0])
-    tid = f"bsky:{root}"
+    dids = _dids(nodes)
+
+    def uid(uri: str) -> str:
+        return f"bsky:{_anonymous(uri, dids)}"
+
+    tid = uid(root) if root else "bsky:"
     records = []
     for i, (view, structural) in enumerate(nodes):
         uri = _uri(view)
@@ -57,8 +65,8 @@ def read_bluesky(ctx: Context) -> list[dict[str, Any]]:
             continue
         if view.get("notFound") or view.get("blocked") or "post" not in view:
             records.append({
-                "unit_id": f"bsky:{uri}", "thread_id": tid,
-                "parent_id": f"bsky:{structural}" if structural and uri != root else None,
+                "unit_id": uid(uri), "thread_id": tid,
+                "parent_id": uid(structural) if structural and uri != root else None,
                 "author": ((view.get("author") or {}).get("handle") or ""), "text": "", "kind": "reply",
                 "status": "missing" if view.get("blocked") else "deleted",
                 "extra": {"blocked": True} if view.get("blocked") else None,
@@ -78,7 +86,7 @@ def read_bluesky(ctx: Context) -> list[dict[str, Any]]:
             when = None
         rkey = uri.rsplit("/", 1)[-1]
         records.append({
-            "unit_id": f"bsky:{uri}", "thread_id": tid, "parent_id": f"bsky:{parent}" if parent else None,
+            "unit_id": uid(uri), "thread_id": tid, "parent_id": uid(parent) if parent else None,
             "author": str(author.get("handle") or author.get("did") or ""),
             "posted_at": when, "text": normalise_whitespace(str(rec["text"])),
             "kind": "reply" if parent else "post", "status": "ok",
@@ -88,6 +96,37 @@ def read_bluesky(ctx: Context) -> list[dict[str, Any]]:
                                         ("langs", rec.get("langs"))) if v} or None,
         })
     return records
+
+
+def _dids(nodes: list[tuple[dict[str, Any], str | None]]) -> dict[str, str]:
+    """Each author's handle (lower case) -> their ``did:plc``, from the thread's own posts."""
+    out: dict[str, str] = {}
+    for view, _ in nodes:
+        for author in ((view.get("post") or {}).get("author"), view.get("author")):
+            if isinstance(author, dict) and isinstance(author.get("handle"), str) \
+                    and str(author.get("did") or "").startswith("did:plc:"):
+                out.setdefault(author["handle"].lower(), author["did"])
+    return out
+
+
+def _anonymous(uri: str, dids: dict[str, str]) -> str:
+    """An at-uri whose authority is an opaque ``did:plc``: a handle or ``did:web`` becomes one, or a hash.
+
+    Examples
+    --------
+    >>> _anonymous("at://carol.bsky.social/app.bsky.feed.post/3k2a", {"carol.bsky.social": "did:plc:c4"})
+    'at://did:plc:c4/app.bsky.feed.post/3k2a'
+    >>> _anonymous("at://did:web:carol.example/app.bsky.feed.post/3k2a", {})
+    'at://key-9964e0058a/app.bsky.feed.post/3k2a'
+    """
+    text = str(uri)
+    if not text.startswith("at://"):
+        return f"key-{name_key(text)}"
+    authority, sep, path = text[5:].partition("/")
+    if authority.startswith("did:plc:"):
+        return text
+    did = dids.get(authority.lower())
+    return f"at://{did or 'key-' + name_key(authority.lower())}{sep}{path}"
 
 
 def _uri(view: dict[str, Any]) -> str | None:

@@ -7,14 +7,16 @@ The page itself is not in the export, so each thread gets a root placeholder (ki
 ``post``, status ``missing``) with the page's title and link; comments on a thread
 id that the file does not describe keep pointing at it and are flagged orphans.
 Deleted posts stay as placeholders; spam is left out (reported) unless
-``spam="keep"``. E-mail and IP addresses are never read.
+``spam="keep"``. E-mail and IP addresses are never read. Ids are
+``disqus:<key>:<post id>`` (and ``disqus:<key>:thread:<thread id>`` for a page), the key a
+hash of the forum's short name, which often names the site's owner.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._common import AUTO_KIND, Context, child_text, html_to_text, local_name, ns_attr, parse_xml, to_utc
+from ._common import AUTO_KIND, Context, child_text, html_to_text, local_name, name_key, ns_attr, parse_xml, to_utc
 
 __all__ = ["read_disqus"]
 
@@ -52,7 +54,7 @@ def read_disqus(ctx: Context, *, spam: str = "exclude") -> list[dict[str, Any]]:
             }
         elif name == "post":
             posts.append((index, el))
-    prefix = f"disqus:{forum or ctx.path.stem}"
+    prefix = f"disqus:{name_key(forum) if forum else ctx.source_key()[:10]}"  # a forum's name may name its owner
     records: list[dict[str, Any]] = []
     for did, t in threads.items():
         records.append({

@@ -3,7 +3,8 @@
 The first line is the title when it is short and followed by a blank line (for HTML,
 parsed with lxml: the first ``<h1>``, else ``<title>``). Blog furniture at the end
 ("Comments are closed.", "%d bloggers like this:", "Powered by", ...) is dropped. The id
-is ``post:<slug of title>-<sha256 prefix of the text>``. A text read as an essay has no
+is ``post:<sha256 prefix of the text>`` (never the title or the file's name, which may
+name a person). A text read as an essay has no
 reply structure (``structure`` ``none``).
 """
 
@@ -13,7 +14,7 @@ import hashlib
 import re
 from typing import Any
 
-from ._common import Context, normalise_whitespace, slug
+from ._common import Context, normalise_whitespace
 
 __all__ = ["read_essay"]
 
@@ -29,7 +30,7 @@ def read_essay(ctx: Context, *, title: str | None = None, author: str = "", thre
     """Read one post or essay (see the module docstring)."""
     ctx.read_as(ctx.platform, "none")
     raw = ctx.read_text()
-    if ctx.path.suffix.lower() in (".html", ".htm") or raw.lstrip().lower().startswith(("<!doctype html", "<html")):
+    if ctx.suffix in (".html", ".htm") or raw.lstrip().lower().startswith(("<!doctype html", "<html")):
         from ._text import element_text
         from .html.page import parse_page, title_of
 
@@ -53,6 +54,6 @@ def read_essay(ctx: Context, *, title: str | None = None, author: str = "", thre
     if not text:
         raise ctx.error("the post is empty; expected the text of one post or essay")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    tid = thread_id or f"post:{slug(title or ctx.path.stem)}-{digest}"
+    tid = thread_id or f"post:{digest}"
     return [{"unit_id": tid, "thread_id": tid, "parent_id": None, "author": author, "text": text,
              "kind": "post", "status": "ok", "title": title, "_line": 1}]

@@ -5,8 +5,9 @@ Accepted shapes: ``{"status": {...}, "context": {"ancestors": [...], "descendant
 ``{"ancestors": [...], "descendants": [...]}``, or a JSON array of statuses.
 
 Status ids are local to the instance that answered, so unit ids are
-``mastodon:<host>:<id>``; the host is ``instance=``, else the host of a local
-account's URL, else the file name. ``content`` is HTML and becomes plain text;
+``mastodon:<key>:<id>``, the key a hash of the instance's host (``instance=``, else the
+host of a local account's URL; a one-person instance's host names that person), else
+of the file's bytes. ``content`` is HTML and becomes plain text;
 ``spoiler_text`` is kept as ``content_warning``. Mastodon drops deleted statuses and
 nulls their replies' ``in_reply_to_id``: such a reply (a descendant without a parent)
 is kept as an orphan and reported.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from ._common import Context, html_to_text, load_json, slug, to_utc
+from ._common import Context, html_to_text, load_json, name_key, to_utc
 
 __all__ = ["read_mastodon"]
 
@@ -46,7 +47,8 @@ def read_mastodon(ctx: Context, *, instance: str | None = None) -> list[dict[str
     if focus is not None:
         items.append(("status", 0, focus))
     items += [("descendants", i, s) for i, s in enumerate(descendants)]
-    host = instance or _host(items) or slug(ctx.path.stem)
+    named = instance or _host(items)
+    host = name_key(named) if named else ctx.source_key()[:10]
     statuses: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for group, i, s in items:

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import AUTO_KIND, Context
+from ._common import AUTO_KIND, Context, deep
+from ._json import loads, too_deep
+from ._stream import position
 from ._text import normalise_whitespace
 
 __all__ = ["read_pushshift"]
@@ -46,45 +48,55 @@ def _schema(meta: bool = True):
     return pa.schema(fields)
 
 
-def _chunks(ctx: Context) -> Iterator[bytes]:
-    """The file's bytes in blocks that end at a line end (``.zst`` decompressed on the way).
+def _chunks(ctx: Context) -> Iterator[tuple[bytes, int]]:
+    """The file's bytes in blocks that end at a line end, with the number of each block's first line.
 
-    A plain file up to :data:`_WHOLE` bytes is one block, read once and hashed on the way
-    (``ctx.digest``), so that the checksum does not read it again.
+    A ``.zst`` is decompressed on the way, within the limits (a frame cut short is
+    reported at the end). A plain file up to :data:`_WHOLE` bytes is one block, read
+    once and hashed on the way (``ctx.digest``), so that the checksum does not read it
+    again. A line longer than ``max_line`` is skipped and reported without being held.
     """
-    if ctx.path.suffix.lower() != ".zst" and ctx.size <= _WHOLE:
-        data = ctx.read_bytes()
+    if ctx.suffix != ".zst" and ctx.size <= _WHOLE:
+        data = ctx.path.read_bytes()
         ctx.digest = hashlib.sha256(data).hexdigest()
         if data and not data.endswith(b"\n"):
             data += b"\n"
-        yield data
+        yield data, 1
         return
     bar = ctx.bar(total=ctx.size, desc="Reading", unit="B", unit_scale=True)
-    with open(ctx.path, "rb") as fh:
-        stream: Any = fh
-        if ctx.path.suffix.lower() == ".zst":
-            import zstandard
-
-            stream = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
+    max_line = ctx.limits.max_line
+    stream, frames = ctx.open_stream()
+    line = 1  # the number of the next line to start
+    with stream:
         rest = b""
         done = 0
+        skipping = False  # inside a line too long to keep
         while True:
             data = stream.read(_BLOCK)
-            pos = fh.tell()
+            pos = position(stream)
             bar.update(pos - done)
             done = pos
             if not data:
                 break
+            if skipping:
+                cut = data.find(b"\n")
+                if cut < 0:
+                    continue
+                data, skipping, line = data[cut + 1:], False, line + 1
             data = rest + data
             cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
             rest = data[cut:]
-            yield data[:cut]
-        if rest.strip():
-            yield rest + b"\n"
+            if cut:
+                yield data[:cut], line
+                line += data.count(b"\n", 0, cut)
+            if len(rest) > max_line:
+                ctx.long_line(line)
+                rest, skipping = b"", True
+        if rest.strip() and not skipping:
+            yield rest + b"\n", line
+            line += 1
     bar.close()
+    ctx.truncated(frames, line - 1 if line > 1 else None)
 
 
 def _line_numbers(chunk: bytes, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,11 +126,16 @@ def _python_rows(ctx: Context, lines: list[tuple[int, bytes]], converted: dict[s
     out: dict[str, list[Any]] = {f: [] for f in (*_FIELDS, "created_utc", "removal_type", "_line")}
     import pyarrow as pa
 
+    limit = ctx.limits.max_depth
     for n, raw in lines:
         if not raw.strip():
             continue
+        depth = too_deep(raw, limit)
+        if depth is not None:
+            deep(ctx, depth, n)
+            continue
         try:
-            rec = json.loads(raw)
+            rec = loads(raw, limit)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
             ctx.problem(f"not valid JSON ({msg}); expected one object per line (a truncated line?)", line=n)
@@ -250,10 +267,16 @@ def read_pushshift(ctx: Context, *, placeholders: bool = True) -> pd.DataFrame:
 
     tables: list[Any] = []
     converted: dict[str, list[int]] = {}
-    line = 1
-    for chunk in _chunks(ctx):
+    max_line = ctx.limits.max_line
+    for chunk, line in _chunks(ctx):
         numbers, starts, ends = _line_numbers(chunk, line)
-        line += chunk.count(b"\n")
+        if len(numbers):
+            ctx.count_records(int(numbers[-1]))
+            long = (ends - starts) > max_line
+            if long.any():
+                for n in numbers[long]:
+                    ctx.long_line(int(n))
+                numbers, starts, ends = numbers[~long], starts[~long], ends[~long]
         if len(numbers):
             tables.extend(_read_piece(ctx, chunk, numbers, starts, ends, converted))
     for field, lines in converted.items():

@@ -14,6 +14,8 @@ from os import PathLike
 from pathlib import Path
 
 from ..errors import IngestError
+from ._json import loads, too_deep
+from ._stream import bom_encoding
 from .pasted import Claim, recognise
 
 __all__ = ["sniff_format", "sniff"]
@@ -42,15 +44,23 @@ def sniff_format(path: str | PathLike[str]) -> str:
     return sniff(path)[0]
 
 
-def sniff(path: str | PathLike[str]) -> tuple[str, Claim | None]:
-    """The format and, for pasted text, the claim that recognised it (None: not recognised)."""
+def sniff(path: str | PathLike[str], *, name: str | None = None, max_depth: int = 512) -> tuple[str, Claim | None]:
+    """The format and, for pasted text, the claim that recognised it (None: not recognised).
+
+    ``name`` is the file's name when ``path`` is where a link to it led (its extension
+    counts); a UTF-16 or UTF-32 file is sniffed by its text, read past its byte-order mark.
+    """
     p = Path(path)
-    ext = p.suffix.lower()
+    ext = Path(name or p.name).suffix.lower()
     if ext in _EXT:
         return _EXT[ext], None
     with open(p, "rb") as fh:
         head_bytes = fh.read(1 << 20)
-    head = head_bytes.decode("utf-8", errors="replace").lstrip("\ufeff")
+    encoding = bom_encoding(head_bytes[:4]) or "utf-8"
+    if encoding in ("utf-16", "utf-32"):
+        cut = len(head_bytes) - len(head_bytes) % (2 if encoding == "utf-16" else 4)
+        head_bytes = head_bytes[:cut]
+    head = head_bytes.decode(encoding, errors="replace").lstrip("\ufeff")
     stripped = head.lstrip()
     low = stripped[:200].lower()
     if stripped.startswith("window.YTD."):
@@ -65,8 +75,8 @@ def sniff(path: str | PathLike[str]) -> tuple[str, Claim | None]:
         if ext == ".xml":
             raise IngestError("is XML but neither a WordPress WXR export (<rss> with the wp: namespace) "
                               "nor a Disqus export (<disqus>); pass format=", path=p.name)
-    if ext in (".ndjson", ".jsonl") or (stripped.startswith("{") and _is_ndjson(head)):
-        return _sniff_ndjson(head), None
+    if ext in (".ndjson", ".jsonl") or (stripped.startswith("{") and _is_ndjson(head, max_depth)):
+        return _sniff_ndjson(head, max_depth), None
     if stripped.startswith(("{", "[")) or ext == ".json":
         return _sniff_json(p, head), None
     claim = recognise(head)
@@ -75,22 +85,26 @@ def sniff(path: str | PathLike[str]) -> tuple[str, Claim | None]:
     return claim.format, claim
 
 
-def _is_ndjson(head: str) -> bool:
-    lines = [ln for ln in head.splitlines()[:3] if ln.strip()]
+def _record(line: str, max_depth: int) -> object:
+    """One line of the head as JSON; None when it is not JSON or nests too deep to look at."""
+    if too_deep(line, max_depth) is not None:
+        return None
+    try:
+        return loads(line, max_depth)
+    except json.JSONDecodeError:
+        return None
+
+
+def _is_ndjson(head: str, max_depth: int) -> bool:
+    lines = [ln for ln in head.split("\n", 3)[:3] if ln.strip()]
     if len(lines) < 2:
         return False
-    try:
-        return all(isinstance(json.loads(ln), dict) for ln in lines[:2])
-    except json.JSONDecodeError:
-        return False
+    return all(isinstance(_record(ln, max_depth), dict) for ln in lines[:2])
 
 
-def _sniff_ndjson(head: str) -> str:
-    first = next((ln for ln in head.splitlines() if ln.strip()), "")
-    try:
-        rec = json.loads(first)
-    except json.JSONDecodeError:
-        rec = {}
+def _sniff_ndjson(head: str, max_depth: int) -> str:
+    lines = [ln for ln in head.split("\n", 20)[:20] if ln.strip()][:5]
+    rec = next((r for r in (_record(ln, max_depth) for ln in lines) if isinstance(r, dict)), None)
     if not isinstance(rec, dict):
         return "jsonl"
     if "source_platform" in rec and "data" in rec and ("item_id" in rec or "nav_index" in rec):

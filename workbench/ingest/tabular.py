@@ -9,10 +9,14 @@ Fields left out are looked up by common names (``id``, ``parent_id``, ``body``,
 ``created_at``, ...; case-insensitive). ``text`` is required; without ``id`` the
 row number is used; without ``thread`` the whole file is one thread. Optional
 fields: ``kind``, ``status`` (one of :data:`workbench.corpus.STATUSES`) and
-``title``. Ids get the prefix ``id_prefix`` (default ``<file stem>:``) so that two
-spreadsheets numbering their rows 1, 2, 3 do not collide in one project. Cells are
-plain text; ``html=True`` converts HTML cells to text. CSV, TSV and JSON lines are
-streamed.
+``title``. Ids get the prefix ``id_prefix`` so that two spreadsheets numbering their rows
+1, 2, 3 do not collide in one project: by default ``table:<hash>:``, a checksum prefix of
+the file's bytes (never its name, which may name a person), so re-importing the same
+file gives the same ids; pass ``id_prefix=`` to keep ids across edited versions of one
+table. Cells are plain text; ``html=True`` converts HTML cells to text. CSV, TSV and
+JSON lines are streamed. A quoted CSV field left open at the end of the file (the rest
+of the file swallowed into one field) is found and reported with its line, and that
+record is left out.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from typing import Any
 import pandas as pd
 
 from ..corpus import STATUSES, as_id
-from ._common import AUTO_KIND, Context, html_to_text, normalise_whitespace, parsed_lines, slug
+from ._common import AUTO_KIND, Context, html_to_text, normalise_whitespace, parsed_lines
+from .limits import RATIO_FLOOR, how_to_raise, size_text
 
 __all__ = ["read_csv", "read_tsv", "read_jsonl", "read_xlsx", "read_parquet", "FIELDS", "ALIASES"]
 
@@ -83,17 +88,18 @@ def _mapping(ctx: Context, header: Sequence[str | None], columns: Mapping[str, s
 
 def _frame(ctx: Context, header: Sequence[str | None], rows: Iterable[tuple[int, Any]], columns: Mapping[str, str] | None,
            id_prefix: str | None, html: bool, header_line: int | None, as_dicts: bool = False) -> pd.DataFrame:
-    prefix = f"{slug(ctx.path.stem)}:" if id_prefix is None else id_prefix
+    prefix = f"table:{ctx.source_key()[:10]}:" if id_prefix is None else id_prefix
     cols = _mapping(ctx, header, columns, header_line)
     idx = {h: i for i, h in enumerate(header)}
     get = {f: (lambda r, c=c: r.get(c)) if as_dicts else (lambda r, i=idx[c]: r[i] if i < len(r) else None)
            for f, c in cols.items()}
-    default_thread = f"{prefix}{slug(ctx.path.stem)}" if "thread" not in cols else None
+    default_thread = f"{prefix}thread" if "thread" not in cols else None
     out: dict[str, list[Any]] = {k: [] for k in ("unit_id", "thread_id", "parent_id", "author", "posted_at",
                                                  "text", "kind", "status", "title")}
     raw_time: list[Any] = []
     lines: list[int] = []
-    for n, row in rows:
+    for k, (n, row) in enumerate(rows, start=1):
+        ctx.count_records(k)
         if as_dicts and not isinstance(row, dict):
             ctx.problem(f"a JSON {type(row).__name__}, expected an object", line=n)
             continue
@@ -135,6 +141,7 @@ def _frame(ctx: Context, header: Sequence[str | None], rows: Iterable[tuple[int,
     frame = pd.DataFrame(out)
     if frame["title"].isna().all():
         frame = frame.drop(columns="title")
+    frame["_line"] = lines  # each row's line, for the report (not a units column)
     return frame
 
 
@@ -159,10 +166,31 @@ def _times(ctx: Context, raw: list[Any], lines: list[int], col: str | None) -> p
 
 
 # --------------------------------------------------------------------------- readers
+class _Lines:
+    """The file's lines for the csv reader, remembering whether they ran out (an open quote at the end)."""
+
+    def __init__(self, ctx: Context):
+        self.lines = ctx.iter_lines(desc="Reading")
+        self.done = False
+        self.last = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            n, text = next(self.lines)
+        except StopIteration:
+            self.done = True
+            raise
+        self.last = n
+        return text
+
+
 def _delimited(ctx: Context, delimiter: str, columns, id_prefix, html) -> pd.DataFrame:
-    lines = (text for _, text in ctx.iter_lines(desc="Reading"))
+    lines = _Lines(ctx)
     old = csv.field_size_limit()
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1, ctx.limits.max_line))
     try:
         reader = csv.reader(lines, delimiter=delimiter)
         try:
@@ -174,15 +202,26 @@ def _delimited(ctx: Context, delimiter: str, columns, id_prefix, html) -> pd.Dat
         header = [h.strip() for h in header]
 
         def rows() -> Iterator[tuple[int, list[str | None]]]:
+            record = 0
             while True:
+                start = reader.line_num + 1
+                ran_out = lines.done
                 try:
                     row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
+                    if "field larger than field limit" in str(exc):
+                        _swallowed(ctx, start, lines.last, record + 1, str(exc))
+                        return
                     ctx.problem(f"unreadable row ({exc}); expected {len(header)} {delimiter!r}-separated fields",
                                 line=reader.line_num)
                     continue
+                record += 1
+                if lines.done and not ran_out:  # the row ended because the file did: a quote never closed
+                    opened = start + sum(c.count("\n") for c in row[:-1])
+                    _open_quote(ctx, opened, lines.last, record)
+                    return
                 if not row or all(not c.strip() for c in row):
                     continue
                 if len(row) != len(header):
@@ -192,6 +231,20 @@ def _delimited(ctx: Context, delimiter: str, columns, id_prefix, html) -> pd.Dat
         return _frame(ctx, header, rows(), columns, id_prefix, html, header_line=1)
     finally:
         csv.field_size_limit(old)
+
+
+def _open_quote(ctx: Context, line: int, last: int, record: int) -> None:
+    ctx.problem(f"a quoted field opens on line {line} and is never closed, so the rest of the file (lines "
+                f"{line}-{last}) ran into it: the file is truncated or has a stray '\"'. That record was left out; "
+                "the records before it were read. Close the quote (or re-export the table) and import it again",
+                line=line, record=record, kind="truncated")
+
+
+def _swallowed(ctx: Context, line: int, last: int, record: int, why: str) -> None:
+    ctx.problem(f"a field from line {line} runs past line {last} and is longer than a line may be ({why}): "
+                f"probably a quote that is never closed. The rest of the file was not read; the records before "
+                f"it were. {how_to_raise('max_line', ctx.limits.max_line)}", line=line, record=record,
+                kind="truncated")
 
 
 def read_csv(ctx: Context, *, columns: Mapping[str, str] | None = None, id_prefix: str | None = None,
@@ -231,16 +284,54 @@ def read_jsonl(ctx: Context, *, columns: Mapping[str, str] | None = None, id_pre
     return _frame(ctx, header, rows(), columns, id_prefix, html, header_line=None, as_dicts=True)
 
 
+def _check_zip(ctx: Context) -> None:
+    """Refuse an ``.xlsx`` whose members would inflate past ``max_member`` or ``max_ratio`` (a zip bomb).
+
+    The sizes a zip declares bound what :mod:`zipfile` will inflate (it stops at the
+    declared size and checks the CRC), so they are checked before openpyxl opens a member.
+    """
+    import zipfile
+
+    limits = ctx.limits
+    try:
+        with zipfile.ZipFile(ctx.path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ctx.error(f"is not a readable .xlsx workbook ({exc})") from None
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.file_size > limits.max_member:
+            raise ctx.limit_error(f"its member {info.filename!r} inflates to {size_text(info.file_size)}, more "
+                                  "than one member of a workbook may", "max_member")
+        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(1, info.compress_size):
+            raise ctx.limit_error(f"its member {info.filename!r} inflates {info.file_size // max(1, info.compress_size):,} "
+                                  f"times ({size_text(info.compress_size)} to {size_text(info.file_size)}): refused "
+                                  "as a likely zip bomb", "max_ratio")
+    if total > limits.max_bytes:
+        raise ctx.limit_error(f"inflates to {size_text(total)} in all; refused", "max_bytes")
+
+
+#: The last row of an Excel sheet: a row number past it is not a real sheet's.
+_EXCEL_ROWS = 1_048_576
+
+
 def read_xlsx(ctx: Context, *, columns: Mapping[str, str] | None = None, id_prefix: str | None = None,
               html: bool = False, sheet: str | int = 0) -> pd.DataFrame:
-    """Read an Excel workbook: the first row of ``sheet`` names the columns."""
+    """Read an Excel workbook: the first row of ``sheet`` names the columns.
+
+    The workbook is a zip file: its members' sizes are checked against the limits
+    before it is opened, and the sheet is read as stored (not as wide as its declared
+    dimensions claim).
+    """
     import zipfile
 
     from openpyxl import load_workbook
 
+    _check_zip(ctx)
     try:
         wb = load_workbook(ctx.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise ctx.error(f"is not a readable .xlsx workbook ({exc})") from None
     try:
         names = wb.sheetnames
@@ -252,15 +343,23 @@ def read_xlsx(ctx: Context, *, columns: Mapping[str, str] | None = None, id_pref
             if sheet not in names:
                 raise ValueError(f"no sheet {sheet!r}; the workbook has sheets {names}")
             ws = wb[sheet]
-        it = ws.iter_rows(values_only=True)
+        ws.reset_dimensions()  # a sheet's declared size may lie ("A1:XFD1048576"): read what is there
         try:
-            header = [str(h).strip() if h is not None else None for h in next(it)]
-        except StopIteration:
-            raise ctx.error("the sheet is empty; expected a header row", line=1) from None
+            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), None)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ctx.error(f"the sheet cannot be read ({exc})", line=1) from None
+        if first is None:
+            raise ctx.error("the sheet is empty; expected a header row", line=1)
+        header = [str(h).strip() if h is not None else None for h in first]
+        while header and header[-1] is None:
+            header.pop()
+        width = max(1, len(header))
+        it = ws.iter_rows(min_row=2, max_row=_EXCEL_ROWS, max_col=width, values_only=True)
         big = 2**53
 
         def rows() -> Iterator[tuple[int, tuple]]:
             for n, row in enumerate(it, start=2):
+                ctx.count_records(n)
                 if row is None or all(c is None or str(c).strip() == "" for c in row):
                     continue
                 for c in row:
@@ -269,7 +368,10 @@ def read_xlsx(ctx: Context, *, columns: Mapping[str, str] | None = None, id_pref
                                  "format the column as text in the spreadsheet", line=n)
                 yield n, row
 
-        return _frame(ctx, header, rows(), columns, id_prefix, html, header_line=1)
+        try:
+            return _frame(ctx, header, rows(), columns, id_prefix, html, header_line=1)
+        except (zipfile.BadZipFile, KeyError, OSError, TypeError) as exc:
+            raise ctx.error(f"the sheet cannot be read ({exc})") from None
     finally:
         wb.close()
 
@@ -282,16 +384,27 @@ def read_parquet(ctx: Context, *, columns: Mapping[str, str] | None = None, id_p
 
     try:
         pf = pq.ParquetFile(ctx.path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise ctx.error(f"is not a readable Parquet file ({exc})") from None
+    meta = pf.metadata
+    ctx.count_records(meta.num_rows)
+    inflated = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if inflated > ctx.limits.max_bytes:
+        raise ctx.limit_error(f"declares {size_text(inflated)} of data; refused", "max_bytes")
+    if inflated > RATIO_FLOOR and inflated > ctx.limits.max_ratio * max(1, ctx.size):
+        raise ctx.limit_error(f"declares {size_text(inflated)} of data in {size_text(ctx.size)}: refused as a likely "
+                              "decompression bomb", "max_ratio")
     header = list(pf.schema_arrow.names)
 
     def rows() -> Iterator[tuple[int, dict]]:
         n = 0
-        for batch in pf.iter_batches(batch_size=65_536):
-            for rec in batch.to_pylist():
-                n += 1
-                yield n, rec
+        try:
+            for batch in pf.iter_batches(batch_size=65_536):
+                for rec in batch.to_pylist():
+                    n += 1
+                    yield n, rec
+        except (pa.ArrowException, OSError) as exc:  # a corrupt page, a size that cannot be allocated
+            raise ctx.error(f"is not a readable Parquet file ({exc})", record=n + 1) from None
 
     frame = _frame(ctx, header, rows(), columns, id_prefix, html, header_line=None, as_dicts=True)
     return frame

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 from ._common import Context, load_json, to_utc, unescape_once
+from ._json import loads, too_deep
+from ._stream import safe_path
 
 __all__ = ["read_x_api", "read_x_archive"]
 
@@ -154,8 +156,12 @@ def read_x_archive(ctx: Context, *, author: str | None = None) -> list[dict[str,
                         "from an X account archive", line=1)
     body = text[m.end():].rstrip().rstrip(";")
     prefix_lines = text[: m.end()].count("\n")
+    depth = too_deep(body, ctx.limits.max_depth)
+    if depth is not None:
+        raise ctx.limit_error(f"is JSON nested {depth:,} levels deep, more than an X archive needs; refused",
+                              "max_depth")
     try:
-        items = json.loads(body)
+        items = loads(body, ctx.limits.max_depth)
     except json.JSONDecodeError as exc:
         raise ctx.error(f"the array after the 'window.YTD... =' prefix is not valid JSON ({exc.msg}); "
                         "the file may be truncated", line=exc.lineno + prefix_lines) from None
@@ -179,15 +185,26 @@ def read_x_archive(ctx: Context, *, author: str | None = None) -> list[dict[str,
     parent = {tid: str(t.get("in_reply_to_status_id_str") or t.get("in_reply_to_status_id") or "") or None
               for tid, t in tweets.items()}
 
+    tops: dict[str, str] = {}
+
     def top(tid: str) -> str:
+        """The conversation of a tweet: the top of its reply chain (remembered, so a long chain is walked once)."""
+        chain = [tid]
         seen = {tid}
         while True:
+            if tid in tops:
+                found = tops[tid]
+                break
             up = parent.get(tid)
             if up is None or up not in tweets or up in seen:
+                found = parent.get(tid) or tid
                 break
             tid = up
             seen.add(tid)
-        return parent.get(tid) or tid
+            chain.append(tid)
+        for t in chain:
+            tops[t] = found
+        return found
 
     records = []
     for tid, t in sorted(tweets.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
@@ -206,11 +223,15 @@ def read_x_archive(ctx: Context, *, author: str | None = None) -> list[dict[str,
 
 def _archive_owner(ctx: Context) -> str:
     acc = ctx.path.with_name("account.js")
-    if not acc.exists():
+    if not acc.is_file() or acc.stat().st_size > 1 << 20:
         return ""
     try:
-        text = acc.read_text(encoding="utf-8-sig")
-        data = json.loads(_YTD.sub("", text, count=1))
+        acc = safe_path(acc)  # a link beside the archive may not lead out of its folder either
+        text = acc.read_text(encoding="utf-8-sig")[: 1 << 20]
+        body = _YTD.sub("", text, count=1)
+        if too_deep(body, 64) is not None:
+            raise ValueError("nested too deep")
+        data = loads(body, 64)
         return str(data[0]["account"]["username"])
     except (ValueError, KeyError, IndexError, TypeError, OSError):
         ctx.note("account.js beside the archive could not be read; tweets have no author", field="author")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from ._common import AUTO_KIND, Context, child_text, html_to_text, local_name, parse_xml, to_utc
+from ._common import AUTO_KIND, Context, child_text, html_to_text, local_name, name_key, parse_xml, to_utc
 
 __all__ = ["read_wxr"]
 
@@ -25,6 +25,8 @@ def read_wxr(ctx: Context, *, spam: str = "exclude", post_types: tuple[str, ...]
     parents need not come first). Pending and trashed comments are kept with their
     status; spam is left out (``spam="exclude"``, reported) or kept flagged
     (``spam="keep"``). E-mail addresses, IP addresses and author URLs are never read.
+    Ids are ``wxr:<key>:<post id>`` and ``wxr:<key>:c<comment id>``, the key a hash of
+    the blog's address (which often names its author), never the address itself.
     """
     if spam not in ("exclude", "keep"):
         raise ValueError(f"spam must be 'exclude' or 'keep', not {spam!r}")
@@ -35,7 +37,8 @@ def read_wxr(ctx: Context, *, spam: str = "exclude", post_types: tuple[str, ...]
     if channel is None:
         raise ctx.error("no <channel> element; expected rss/channel/item as in a WordPress export")
     site = child_text(channel, "base_blog_url") or child_text(channel, "base_site_url") or child_text(channel, "link")
-    host = urlparse(site.strip()).netloc or ctx.path.stem
+    host = urlparse(site.strip()).netloc
+    key = name_key(host) if host else ctx.source_key()[:10]  # the blog's address may name its author
     records: list[dict[str, Any]] = []
     n_spam = 0
     items = [c for c in channel if local_name(c.tag) == "item"]
@@ -50,7 +53,7 @@ def read_wxr(ctx: Context, *, spam: str = "exclude", post_types: tuple[str, ...]
             ctx.problem("an item without <wp:post_id>; expected a number", record=f"item {index}",
                         field="wp:post_id")
             continue
-        tid = f"wxr:{host}:{post_id}"
+        tid = f"wxr:{key}:{post_id}"
         records.append({
             "unit_id": tid, "thread_id": tid, "parent_id": None,
             "author": child_text(item, "creator").strip(),
@@ -79,8 +82,8 @@ def read_wxr(ctx: Context, *, spam: str = "exclude", post_types: tuple[str, ...]
             parent = child_text(comment, "comment_parent").strip() or "0"
             ctype = child_text(comment, "comment_type").strip()
             records.append({
-                "unit_id": f"wxr:{host}:c{cid}", "thread_id": tid,
-                "parent_id": tid if parent in ("0", "") else f"wxr:{host}:c{parent}",
+                "unit_id": f"wxr:{key}:c{cid}", "thread_id": tid,
+                "parent_id": tid if parent in ("0", "") else f"wxr:{key}:c{parent}",
                 "author": html_to_text(child_text(comment, "comment_author")),
                 "posted_at": _wxr_time(ctx, child_text(comment, "comment_date_gmt"), where),
                 "text": html_to_text(child_text(comment, "comment_content")),

@@ -15,7 +15,7 @@ a time and a text, lowered when there are few.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from .._common import Context
@@ -120,20 +120,24 @@ def find_blocks(doc: Any) -> tuple[list[Any], dict[str, Any]]:
     for el, (has_author, has_time) in flags.items():
         if has_author and has_time:
             groups[_signature(el)].append(el)
+    # each mark counts for the nearest ancestor of each group: one walk of <= _UP ancestors per mark,
+    # whatever the number of groups (a loop over groups and marks would be quadratic on a page of many)
+    sig_of = {el: sig for sig, els in groups.items() if len(els) >= 2 for el in els}
+    own_marks: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for k, marks in enumerate((authors, times)):
+        for mark in marks:
+            seen: set[Any] = set()
+            for depth, anc in enumerate(mark.iterancestors()):
+                if depth >= _UP:
+                    break
+                sig = sig_of.get(anc)
+                if sig is not None and sig not in seen:
+                    seen.add(sig)
+                    own_marks[anc][k] += 1
     best: tuple[Any, ...] | None = None
     for sig, els in groups.items():
         if len(els) < 2:
             continue
-        members = set(els)
-        own_marks: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
-        for k, marks in enumerate((authors, times)):
-            for mark in marks:
-                for depth, anc in enumerate(mark.iterancestors()):
-                    if depth >= _UP:
-                        break
-                    if anc in members:
-                        own_marks[anc][k] += 1
-                        break
         good = [el for el in els if 1 <= own_marks[el][0] <= 2 and 1 <= own_marks[el][1] <= 3 and _has_body(el)]
         if len(good) < 2:
             continue
@@ -160,12 +164,12 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
     blocks, found = find_blocks(doc)
     if not blocks:
         return None
-    members = set(blocks)
     wrapper: dict[Any, Any] = {}
+    siblings = Counter(b.getparent() for b in blocks)  # blocks per parent, counted once (not per block: quadratic)
     for b in blocks:
         parent = b.getparent()
-        siblings = sum(1 for c in parent if c in members) if parent is not None else 2
-        wrapper[b] = parent if siblings == 1 and parent is not None and parent.tag not in ("body", "main") else b
+        alone = parent is not None and siblings[parent] == 1
+        wrapper[b] = parent if alone and parent.tag not in ("body", "main") else b
     owner = {w: b for b, w in wrapper.items()}
     owner.update({b: b for b in blocks})
     page = Page(ctx, "page", page_key(doc, ctx))
@@ -186,6 +190,7 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
              or ""), when=time_of(ctx, first(art, ".//time[@datetime]"), "post", None) if art is not None else None,
              text=normalise_whitespace(text), el=art, kind="post", title=title, url=meta(doc, "og:url"))
     uid_of: dict[Any, str] = {}
+    used: set[str] = set()
     with_author = with_time = with_text = 0
     for n, b in enumerate(blocks, start=1):
         parent_uid = root_uid
@@ -213,9 +218,10 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
         if status != "ok":
             body = ""
         uid = page.uid(b.get("id") or f"b{n}")
-        if uid in uid_of.values():
+        if uid in used:
             uid = page.uid(f"b{n}")
         uid_of[b] = uid
+        used.add(uid)
         with_author += int(author_el is not None)
         with_time += int(when is not None)
         with_text += int(bool(body) or status != "ok")

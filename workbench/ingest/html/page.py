@@ -252,10 +252,10 @@ def title_of(doc: Any) -> str | None:
 
 
 def page_key(doc: Any, ctx: Context, *extra: str) -> str:
-    """A short key for the page's threads: a hash of its address (or of the file name). Never a name in clear."""
+    """A short key for the page's threads: a hash of its address (or of the file's bytes). Never a name in clear."""
     url = (first(doc, "//link[@rel='canonical']/@href") or meta(doc, "og:url") or "").strip()
     parsed = urlparse(url)
-    base = f"{parsed.netloc}{parsed.path}" if parsed.netloc else ctx.path.name
+    base = f"{parsed.netloc}{parsed.path}" if parsed.netloc else f"file:{ctx.source_key()}"
     return hashlib.sha256("\x1f".join((base, *extra)).encode("utf-8")).hexdigest()[:10]
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._common import AUTO_KIND, Context, to_utc
-from .._text import normalise_whitespace, slug, unescape_once
+from .._text import normalise_whitespace, unescape_once
 
 __all__ = [
     "Claim",
@@ -36,6 +36,7 @@ __all__ = [
     "GONE",
     "gone_status",
     "ENDS_THREAD",
+    "thread_digest",
 ]
 
 #: Header lines are matched on at most this many characters.
@@ -198,6 +199,10 @@ def parse_when(ctx: Context, shown: str | None, line: int) -> Any:
     """A shown date and time as UTC, or None (noted) when it cannot be read."""
     if not shown:
         return None
+    if len(shown) > 200:  # no date is this long: a page's text taken for one
+        ctx.note(f"unreadable date {shown[:60]!r}...; the comment was kept without a time", line=line,
+                 field="posted_at")
+        return None
     s = shown.strip().replace("\u202f", " ").replace("\xa0", " ")
     s = re.sub(r"\s*\((?:UTC|GMT)\)$", " UTC", s)
     s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", s)
@@ -224,6 +229,17 @@ def parse_when(ctx: Context, shown: str | None, line: int) -> Any:
 
 
 # --------------------------------------------------------------------------- building
+def thread_digest(ctx: Context, post_text: str) -> str:
+    """The key of a pasted thread's ids: a checksum prefix of its post's text, else of the file's bytes.
+
+    Never a title, a name or a file name (ids travel into pseudonymised exports); a later
+    copy of the same page, with more comments, keeps the key of its post.
+    """
+    seed = post_text.encode("utf-8", "surrogatepass") if post_text else f"file:{ctx.source_key()}".encode()
+    return hashlib.sha256(seed).hexdigest()[:8]
+
+
+
 @dataclass
 class Thread:
     """What :func:`build_thread` returns besides the records."""
@@ -306,9 +322,7 @@ def build_thread(
     if unescape:
         post_text = unescape_once(post_text)
         post_title = unescape_once(post_title) if post_title else post_title
-    seed = post_text or " ".join(h.author for h in headers[:3])
-    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8]
-    tid = thread_id or f"{prefix}:{slug(post_title or ctx.path.stem)}-{digest}"
+    tid = thread_id or f"{prefix}:{thread_digest(ctx, post_text)}"
     records: list[dict[str, Any]] = []
     root_id = f"{tid}:post"
     if not first_is_root:

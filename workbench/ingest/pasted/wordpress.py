@@ -23,21 +23,20 @@ Three shapes are read. Numbered, as a browser copies a WordPress.com page::
 
 and name-and-date (block themes: the author's name on a line, the date on the next).
 The text is taken as the browser rendered it, so entities are not unescaped again.
-Ids come from the thread (a slug of the title and a checksum prefix of the post text)
-and the comment's visible numbering: ``wp:<slug>-<hash>:c3.1`` is the first reply to
-comment 3, so a later copy of the same page with more comments keeps the ids.
+Ids come from the thread (a checksum prefix of the post's text; never its title or the
+file's name) and the comment's visible numbering: ``wp:<hash>:c3.1`` is the first reply
+to comment 3, so a later copy of the same page with more comments keeps the ids.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from typing import Any
 
 from .._common import AUTO_KIND, Context, to_utc
-from .._text import normalise_whitespace, slug
-from ._engine import Claim, Header, build_thread, is_chrome, match_short, split_lines
+from .._text import normalise_whitespace
+from ._engine import Claim, Header, build_thread, is_chrome, match_short, split_lines, thread_digest
 
 __all__ = ["read_wordpress_text", "claim_wordpress"]
 
@@ -127,8 +126,7 @@ def read_wordpress_text(ctx: Context, *, title: str | None = None, author: str =
             except (ValueError, TypeError):
                 posted = None
     body = normalise_whitespace("\n".join(head))
-    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:8]
-    tid = thread_id or f"wp:{slug(post_title or ctx.path.stem)}-{digest}"
+    tid = thread_id or f"wp:{thread_digest(ctx, body)}"
     root = {
         "unit_id": f"{tid}:post", "thread_id": tid, "parent_id": None, "author": author,
         "posted_at": posted, "text": body, "kind": "post", "status": "ok", "title": post_title,

@@ -182,8 +182,11 @@ def read_x_unrolled(ctx: Context, *, author: str | None = None, thread_id: str |
     used: set[int] = set()
     announced = max((t for *_, t in tweets if t), default=None)
 
+    top = 0  # the highest number used so far (max(used), kept as it grows: no pass over used per tweet)
+
     def gap(first: int, last: int, line: int) -> None:
-        nonlocal prev
+        nonlocal prev, top
+        top = max(top, last - 1)
         for g in range(first, last):
             uid = f"{tid}:{g}"
             records.append({"unit_id": uid, "thread_id": tid, "parent_id": prev, "author": handle or "",
@@ -197,8 +200,9 @@ def read_x_unrolled(ctx: Context, *, author: str | None = None, thread_id: str |
     for number, text, line, _total in tweets:
         if number is not None and number > expected and number not in used:
             gap(expected, number, line)
-        n = number if number is not None and number not in used else max(used | {expected - 1}) + 1
+        n = number if number is not None and number not in used else max(top, expected - 1) + 1
         used.add(n)
+        top = max(top, n)
         uid = f"{tid}:{n}"
         text = unescape_once(text)
         status = _gone(text)
