@@ -142,6 +142,22 @@ def test_reason_and_proposal_traits_set_by_the_view_are_recorded(ready):
     assert ready.proposals(round="pilot").empty
 
 
+def test_the_page_sets_only_the_reason_and_the_proposal(ready, caplog):
+    """A state update from the page cannot change who decides, the round, or the unit on screen."""
+    review = DisagreementReview(ready, round="pilot", supervisor="sam")
+    review.jump("t2:1")
+    with caplog.at_level("WARNING"):
+        review.set_state({"supervisor": "mallory", "round_name": "other", "unit": {"unit_id": "t1:1"},
+                          "reason": "Points at funding"})
+    assert (review.supervisor, review.round_name, review.unit["unit_id"]) == ("sam", "pilot", "t2:1")
+    assert review.reason == "Points at funding"
+    assert "refused a change from the page" in caplog.text and "mallory" in caplog.text
+    send(review, type="toggle", code="systemic-deflection")
+    send(review, type="record")
+    row = ready.decisions(round="pilot").iloc[0]
+    assert (row["unit_id"], row["reason"]) == ("t2:1", "Points at funding")
+
+
 def test_exclusive_group_is_single_choice(ready):
     review = DisagreementReview(ready, round="pilot", supervisor="sam")
     review.jump("t1:1")

@@ -39,6 +39,7 @@ from ..codebook import Codebook
 from ..errors import WorkbenchError
 from ..project import Project
 from ._base import ActionWidget, Handler, missing, when
+from ._from_browser import BrowserSets
 from ._codes import code_rows, rivals
 
 __all__ = ["DisagreementReview"]
@@ -95,7 +96,7 @@ def _post(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class DisagreementReview(ActionWidget):
+class DisagreementReview(BrowserSets, ActionWidget):
     """Adjudicate the units of a round on which coders disagree, most contested first.
 
     Parameters
@@ -181,6 +182,7 @@ class DisagreementReview(ActionWidget):
     _verb = "adjudicate"
     _writes = ("record",)
 
+    _from_browser = frozenset({"reason", "proposal"})  # what disagreement_review.js sets; the rest is the kernel's
     supervisor = t.Unicode("").tag(sync=True)
     round_name = t.Unicode("").tag(sync=True)
     anonymous = t.Bool(False).tag(sync=True)
