@@ -39,8 +39,8 @@ from ..codebook import Codebook
 from ..errors import WorkbenchError
 from ..project import Project
 from ._base import ActionWidget, Handler, missing, when
-from ._from_browser import BrowserSets
 from ._codes import code_rows, rivals
+from ._from_browser import BrowserSets
 
 __all__ = ["DisagreementReview"]
 
