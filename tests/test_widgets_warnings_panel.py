@@ -16,7 +16,9 @@ ROOT_TEXT = "Since my overdose last spring I have tried to get help."
 @pytest.fixture
 def panel(project):
     project.add_codebook(
-        wb.Codebook.from_dict({"name": "cw", "codes": [{"name": "a", "label": "A", "definition": "x", "shortcut": "a"}]})
+        wb.Codebook.from_dict(
+            {"name": "cw", "codes": [{"name": "a", "label": "A", "definition": "x", "shortcut": "a"}]}
+        )
     )
     project.add_units(
         wb.make_units(
