@@ -34,6 +34,8 @@ __all__ = [
     "ancestors",
     "children",
     "thread_of",
+    "thread_title",
+    "is_untitled",
 ]
 
 #: The columns every units table has, in this order.
@@ -82,6 +84,77 @@ _DEFAULTS: dict[str, Any] = {
     "status": "ok",
     "source": "unknown",
 }
+
+
+#: How a platform, or a file format that says the platform, is named in a thread's title.
+PLATFORM_NAMES: dict[str, str] = {
+    "x": "X", "twitter": "X", "x-unrolled": "X", "x-api": "X", "x-archive": "X",
+    "reddit": "Reddit", "reddit-text": "Reddit", "pushshift": "Reddit",
+    "wordpress": "WordPress", "wordpress-text": "WordPress", "wxr": "WordPress",
+    "mastodon": "Mastodon", "bluesky": "Bluesky", "disqus": "Disqus",
+    "blogger": "Blogger", "blogger-text": "Blogger", "dreamwidth": "Dreamwidth", "dreamwidth-text": "Dreamwidth",
+    "livejournal": "LiveJournal", "phpbb": "Forum", "discourse": "Forum", "forum-text": "Forum",
+}  # fmt: skip
+
+_NO_TITLE = {"", "nan", "none", "null", "<na>", "nat"}
+_TITLE_WORDS = 5
+
+
+def is_untitled(value: Any) -> bool:
+    """Whether a stored title is no title: None, NaN, blank, or the text ``'nan'`` / ``'None'``.
+
+    Examples
+    --------
+    >>> is_untitled("nan"), is_untitled(None), is_untitled(" "), is_untitled("Nancy's story")
+    (True, True, True, False)
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return str(value).strip().lower() in _NO_TITLE
+
+
+def thread_title(title: Any, first_text: Any = "", platform: str | None = None) -> str:
+    """A thread's title to show: its own, or one made from its first words and platform.
+
+    A title that is missing (None, NaN, empty) or was stored as the text of a missing
+    value (``'nan'``, ``'None'``) is never shown: the thread is named from the first
+    words of its first post and the platform it comes from.
+
+    Parameters
+    ----------
+    title : str or None
+        The stored title.
+    first_text : str
+        The text of the thread's first post (its root).
+    platform : str, optional
+        The platform or file format (``"x"``, ``"x-unrolled"``, ``"wordpress-text"``, ...);
+        unknown names are left out.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> thread_title("Not all like that", "Some text")
+    'Not all like that'
+    >>> thread_title("nan", "I waited nine hours in A&E last night.", "x-unrolled")
+    'X thread: “I waited nine hours in…”'
+    >>> thread_title(None, "Thanks all", None), thread_title(float("nan"), "", "reddit")
+    ('Thread: “Thanks all”', 'Reddit thread')
+    """
+    if not is_untitled(title):
+        return str(title).strip()
+    name = PLATFORM_NAMES.get(str(platform or "").lower(), "")
+    head = f"{name} thread" if name else "Thread"
+    words = str(first_text or "").split() if not is_untitled(first_text) else []
+    if not words:
+        return head
+    quote = " ".join(words[:_TITLE_WORDS])
+    cut = len(words) > _TITLE_WORDS or len(quote) > 60
+    return f"{head}: “{quote[:60].rstrip()}{'…' if cut else ''}”"
 
 
 def as_id(value: Any) -> str | None:

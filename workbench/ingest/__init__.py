@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..corpus import is_untitled, thread_title
 from ..errors import IngestError
 from . import bluesky, disqus, essay, fourcat, html, mastodon, pasted, pushshift, reddit, tabular, twitter, wordpress
 from ._common import STRUCTURES, Context, IngestWarning
@@ -207,6 +208,7 @@ def load_threads(
     ctx.finish_report()
     structure = ctx.structure or _default_structure(fmt, units)
     platform = ctx.platform if ctx.platform is not None else _PLATFORM.get(fmt)
+    units = _name_untitled(units, platform or fmt)
     units.attrs["source"] = {"file_name": given.name, "format": fmt, "checksum": ctx.source_key(),
                              "platform": platform, "structure": structure}
     if ctx.confidence is not None:
@@ -216,6 +218,20 @@ def load_threads(
     message = warning_text(units, ctx)
     if message:
         warnings.warn(message, IngestWarning, stacklevel=2)
+    return units
+
+
+def _name_untitled(units: pd.DataFrame, platform: str) -> pd.DataFrame:
+    """Name each thread without a title from its first words and platform (on its root post)."""
+    if units.empty:
+        return units
+    titles = units["title"].astype(object) if "title" in units.columns else pd.Series(None, index=units.index, dtype=object)
+    present = titles.notna()
+    present[present] = ~titles[present].map(is_untitled).astype(bool)
+    units["title"] = titles.where(present, None)
+    roots = units[~units["thread_id"].isin(set(units.loc[present, "thread_id"]))]
+    roots = roots.sort_values("depth", kind="stable").drop_duplicates("thread_id")
+    units.loc[roots.index, "title"] = [thread_title(None, t, platform) for t in roots["text"]]
     return units
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..corpus import is_untitled, thread_title
 from ..privacy import ExportView, PseudonymKey, export_view
 from ..sentinels import ALL_ROUNDS
 from ._files import atomic_write
@@ -97,9 +98,31 @@ def units_table(view: ExportView) -> pd.DataFrame:
     for c in cols:
         if c not in u.columns:
             u[c] = None
+    u = _name_untitled(u)
     if view.raw:
         cols.insert(cols.index("author_pseudonym") + 1, "author")
     return u[cols].reset_index(drop=True)
+
+
+def _name_untitled(u: pd.DataFrame) -> pd.DataFrame:
+    """Never 'nan' or 'None' as a title: an untitled thread is named on its root post.
+
+    The name comes from the exported (pseudonymised) text and the platform
+    (:func:`workbench.corpus.thread_title`).
+    """
+    if u.empty or "thread_id" not in u.columns:
+        return u
+    u = u.reset_index(drop=True)
+    untitled = u["title"].map(is_untitled).astype(bool)
+    u["title"] = u["title"].astype(object).where(~untitled, None)
+    titled = set(u.loc[~untitled, "thread_id"])
+    roots = u[~u["thread_id"].isin(titled)]
+    if "depth" in roots.columns:
+        roots = roots.sort_values("depth", kind="stable")
+    roots = roots.drop_duplicates("thread_id")
+    source = roots["source"] if "source" in roots.columns else pd.Series(None, index=roots.index, dtype=object)
+    u.loc[roots.index, "title"] = [thread_title(None, t, s) for t, s in zip(roots["text"], source)]
+    return u
 
 
 def codings_table(view: ExportView, *, include_uncoded: bool = True) -> pd.DataFrame:

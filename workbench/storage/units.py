@@ -351,7 +351,9 @@ class Units:
         Returns
         -------
         pandas.DataFrame
-            ``thread_id, title, n_units, file_name, format``.
+            ``thread_id, title, n_units, file_name, format``. A thread stored without a
+            title (or with ``'nan'``) is named from its first words and platform
+            (:func:`workbench.corpus.thread_title`).
         """
         t, u, s = T.threads.c, T.units.c, T.sources.c
         q = (
@@ -362,7 +364,30 @@ class Units:
             .group_by(t.thread_id, t.title, s.file_name, s.format)
             .order_by(sa.func.min(u.seq))
         )
-        return self.kernel.frame(q, "list the threads")
+        df = self.kernel.frame(q, "list the threads")
+        untitled = [i for i, v in enumerate(df["title"]) if corpus.is_untitled(v)]
+        if untitled:
+            first = self._first_texts([str(df["thread_id"].iat[i]) for i in untitled])
+            df["title"] = df["title"].astype(object)
+            for i in untitled:
+                tid = str(df["thread_id"].iat[i])
+                df.iat[i, df.columns.get_loc("title")] = corpus.thread_title(None, first.get(tid, ""), df["format"].iat[i])
+        return df
+
+    def _first_texts(self, thread_ids: list[str]) -> dict[str, str]:
+        """The text of each thread's first post (its first unit at depth 0 in import order)."""
+        u = T.units.c
+        out: dict[str, str] = {}
+        with self.kernel.reading("read the threads' first posts") as conn:
+            for i in range(0, len(thread_ids), _IN):
+                q = (
+                    sa.select(u.thread_id, u.text)
+                    .where(u.thread_id.in_(thread_ids[i : i + _IN]), u.depth == 0)
+                    .order_by(u.seq)
+                )
+                for tid, text in conn.execute(q):
+                    out.setdefault(str(tid), text or "")
+        return out
 
     def sources(self) -> pd.DataFrame:
         """The imported files.

@@ -31,7 +31,9 @@ from typing import Any, ClassVar
 
 import anywidget
 
-__all__ = ["BrowserSets"]
+from ..errors import AccessError
+
+__all__ = ["BrowserSets", "panel_coder"]
 
 
 class BrowserSets(anywidget.AnyWidget):
@@ -70,3 +72,41 @@ class BrowserSets(anywidget.AnyWidget):
         known = [k for k in refused if k in self.keys]
         if known:  # the page's model now holds the refused values: send it the kernel's
             self.send_state(key=known)
+
+
+def panel_coder(project: Any, coder: str | None) -> str:
+    """The coder a panel codes as: given when it is made, or the one the project is open for.
+
+    Parameters
+    ----------
+    project : Project
+        The project; when it was opened for a coder (``open_project(url, coder=...)``), only
+        that coder may be given.
+    coder : str or None
+        The coder's name; ``None`` for the project's coder.
+
+    Returns
+    -------
+    str
+        The coder's name, checked: a coder of the project, and the project's own if it has one.
+
+    Raises
+    ------
+    AccessError
+        Another coder than the one the project is open for.
+    ValueError
+        No name, or a name that is not a coder of the project.
+    """
+    if coder is None:
+        coder = project.coder
+    if not isinstance(coder, str) or not coder.strip():
+        raise ValueError("CodingPanel needs the coder's name, e.g. CodingPanel(project, coder='alice')")
+    coder = coder.strip()
+    if project.coder is not None and coder != project.coder:
+        raise AccessError(
+            f"this project is open for the coder {project.coder!r}: a panel codes as them only, not as "
+            f"{coder!r}. Open the project for {coder!r} (open_project(url, coder={coder!r}))"
+        )
+    if coder not in set(project.coders()["name"]):
+        raise ValueError(f"coder {coder!r} is not in this project; add them first with project.add_coder({coder!r})")
+    return coder

@@ -24,10 +24,11 @@ import traitlets as t
 
 from ..errors import AccessError, StoreError, UnknownUnitError, WorkbenchError
 from ..project import Project
-from ._base import STORE_ERRORS, ActionWidget, Handler, when
+from ._base import STORE_ERRORS, ActionWidget, Handler
 from ._codes import check_shortcuts, code_rows, rivals
-from ._from_browser import BrowserSets
-from ._warnings import DEFAULT_CONTENT_WARNINGS, ContentWarnings
+from ._from_browser import BrowserSets, panel_coder
+from ._posts import post_view
+from ._warnings import DEFAULT_CONTENT_WARNINGS, ContentWarnings, OpenedPosts, check_break_minutes
 
 __all__ = ["CodingPanel", "NAVIGATION_KEYS", "DEFAULT_CONTENT_WARNINGS"]
 
@@ -44,7 +45,6 @@ NAVIGATION_KEYS: dict[str, str] = {
     "u": "undo",
 }
 
-_EXCERPT_CHARS = 280
 _EAGER_THREADS = 100_000  # queues up to this size list their threads when the panel opens
 _REFUSALS = (StoreError, OSError)
 _monotonic = time.monotonic
@@ -74,7 +74,7 @@ class CodingPanel(BrowserSets, ActionWidget):
         project's ``content_warnings`` setting. When none of the three lists any term,
         :data:`DEFAULT_CONTENT_WARNINGS` is used. A unit whose text (or whose context)
         contains a term at the start of a word is shown behind a warning that the coder
-        opens deliberately.
+        opens deliberately, post by post; it stays open while the coder stays in the thread.
     break_minutes : float, optional
         Remind the coder to take a break after this many minutes of coding (off by
         default; the project setting ``break_minutes`` is used when not given).
@@ -86,9 +86,12 @@ class CodingPanel(BrowserSets, ActionWidget):
     ----------
     unit : dict
         The unit on screen: ``unit_id, thread_id, author, author_role, posted_at, text,
-        kind, status, title, hidden`` (``hidden`` while its content warning is closed).
+        kind, status, title, warning, hidden`` (``hidden`` while its content warning is
+        closed: then its ``text`` is empty).
     context : list of dict
         The posts it replies to, root first (``excerpt`` holds the root post's opening).
+    warning, warning_open, opened_posts
+        The warnings of the posts on screen; whether none is hidden; the posts opened.
     applied : list of str
         The coder's saved codes on the unit (their own only).
     status, saved_seq, error, pending
@@ -141,6 +144,7 @@ class CodingPanel(BrowserSets, ActionWidget):
 
     warning: t.List[str] = t.List().tag(sync=True)
     warning_open = t.Bool(False).tag(sync=True)
+    opened_posts: t.List[str] = t.List().tag(sync=True)
     applied: t.List[str] = t.List().tag(sync=True)
     memo = t.Unicode("").tag(sync=True)
     memo_saved = t.Unicode("").tag(sync=True)
@@ -175,20 +179,7 @@ class CodingPanel(BrowserSets, ActionWidget):
             raise TypeError(
                 f"CodingPanel takes a workbench Project (wb.open_project(path)), not {type(project).__name__}"
             )
-        if coder is None:
-            coder = project.coder
-        if not isinstance(coder, str) or not coder.strip():
-            raise ValueError("CodingPanel needs the coder's name, e.g. CodingPanel(project, coder='alice')")
-        coder = coder.strip()
-        if project.coder is not None and coder != project.coder:
-            raise AccessError(
-                f"this project is open for the coder {project.coder!r}: a panel codes as them only, not as "
-                f"{coder!r}. Open the project for {coder!r} (open_project(url, coder={coder!r}))"
-            )
-        if coder not in set(project.coders()["name"]):
-            raise ValueError(
-                f"coder {coder!r} is not in this project; add them first with project.add_coder({coder!r})"
-            )
+        coder = panel_coder(project, coder)
         self.project = project
         self._coder = coder  # whom every action codes as; the trait `coder` only shows it
         self.round = round
@@ -202,12 +193,7 @@ class CodingPanel(BrowserSets, ActionWidget):
         terms = list(self.codebook.content_warnings) + list(project.get_setting("content_warnings", []) or [])
         self._warnings = ContentWarnings(terms + list(content_warnings or []))
         self.content_warning_terms: list[str] = self._warnings.terms
-        if break_minutes is None:
-            break_minutes = float(project.get_setting("break_minutes", 0) or 0)
-        if isinstance(break_minutes, bool) or not isinstance(break_minutes, (int, float)):
-            raise TypeError(f"break_minutes is a number of minutes (0 for no reminder), not {break_minutes!r}")
-        if break_minutes < 0:
-            raise ValueError(f"break_minutes must be 0 (off) or a number of minutes, not {break_minutes!r}")
+        break_minutes = check_break_minutes(break_minutes, project.get_setting("break_minutes", 0))
 
         super().__init__(**kwargs)
         self._undo: list[dict[str, Any]] = []
@@ -218,6 +204,7 @@ class CodingPanel(BrowserSets, ActionWidget):
         self._view_where: dict[str, int] = {}
         self._memos: dict[str, str] = {}
         self._flags: set[str] = set()
+        self._opened = OpenedPosts()
         with self.hold_sync():
             self.coder = coder  # shown on the page
             self.round_name = "" if round is None else str(round)
@@ -362,30 +349,7 @@ class CodingPanel(BrowserSets, ActionWidget):
         """The coder's own codes on the unit now (never another coder's: blind coding)."""
         return self._ordered(self.project.unit_codes(unit_id, coder=self._coder, round=self.round))
 
-    def _post(self, row: Mapping[str, Any], *, reveal: bool, excerpt: bool = False) -> dict[str, Any]:
-        text = str(row.get("text") or "")
-        warn = self._warnings.find(row)
-        hidden = bool(warn) and not reveal
-        out = {
-            "unit_id": str(row["unit_id"]),
-            "thread_id": str(row.get("thread_id") or ""),
-            "parent_id": "" if row.get("parent_id") is None else str(row["parent_id"]),
-            "author": str(row.get("author") or ""),
-            "author_role": "" if row.get("author_role") is None else str(row["author_role"]),
-            "posted_at": when(row.get("posted_at")),
-            "kind": str(row.get("kind") or ""),
-            "status": str(row.get("status") or ""),
-            "title": "" if row.get("title") is None else str(row["title"]),
-            "depth": int(row.get("depth") or 0),
-            "warning": warn,
-            "hidden": hidden,
-            "text": "" if hidden else text,
-        }
-        if excerpt:
-            out["excerpt"] = "" if hidden else (text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS].rstrip() + "…")
-        return out
-
-    def _show(self, index: int, *, keep_warning: bool = False) -> None:
+    def _show(self, index: int) -> None:
         items = self._items
         with self.hold_sync():
             if not (0 <= index < len(items)):
@@ -397,15 +361,16 @@ class CodingPanel(BrowserSets, ActionWidget):
                 return
             unit_id = items[index]
             chain = self._chain(unit_id)
-            reveal = keep_warning and self.warning_open and self.unit.get("unit_id") == unit_id
-            warn = list(dict.fromkeys(w for row in chain for w in self._warnings.find(row)))
+            self._opened.enter(str(chain[-1].get("thread_id") or ""))
             self._pos = index
-            self.warning_open = reveal or not warn
-            self.warning = warn
-            self.unit = self._post(chain[-1], reveal=self.warning_open)
-            self.context = [
-                self._post(row, reveal=self.warning_open, excerpt=(k == 0)) for k, row in enumerate(chain[:-1])
+            posts = [
+                post_view(row, self._warnings.find(row), reveal=str(row["unit_id"]) in self._opened, excerpt=(k == 0 and len(chain) > 1))
+                for k, row in enumerate(chain)
             ]
+            self.warning = list(dict.fromkeys(w for p in posts for w in p["warning"]))
+            self.warning_open = not any(p["hidden"] for p in posts)
+            self.opened_posts = list(self._opened.ids)
+            self.unit, self.context = posts[-1], posts[:-1]
             self.applied = self._current_codes(unit_id)
             self.memo = self.memo_saved = self._memos.get(unit_id, "")
             self.flagged = unit_id in self._flags
@@ -417,7 +382,7 @@ class CodingPanel(BrowserSets, ActionWidget):
                 self.status = "idle"
 
     def _reshow(self) -> None:
-        self._show(self._pos, keep_warning=True)
+        self._show(self._pos)
 
     # --- recording ------------------------------------------------------------------------
     def _saved(self) -> None:
@@ -618,9 +583,15 @@ class CodingPanel(BrowserSets, ActionWidget):
             self._failed({"type": "filter"}, exc)
 
     # --- wellbeing ------------------------------------------------------------------------
-    def open_warning(self) -> None:
-        """Show the text of a unit that is behind a content warning."""
-        self._run({"type": "open_warning"})
+    def open_warning(self, unit_id: str | None = None) -> None:
+        """Show a post hidden behind a content warning (open while the coder stays in the thread).
+
+        Parameters
+        ----------
+        unit_id : str, optional
+            The post: the unit on screen (by default) or one of its context posts.
+        """
+        self._run({"type": "open_warning"} if unit_id is None else {"type": "open_warning", "unit_id": unit_id})
 
     def _check_break(self) -> None:
         if self.break_minutes > 0 and _monotonic() - self._since_break >= self.break_minutes * 60:
@@ -649,7 +620,7 @@ class CodingPanel(BrowserSets, ActionWidget):
             "flag": self._do_flag,
             "undo": self._do_undo,
             "next_uncoded": self._do_step,
-            "open_warning": lambda a: self._open(),
+            "open_warning": self._open,
             "break_taken": lambda a: self._take_break(),
             "tick": lambda a: None,
             "load_threads": lambda a: self._load_threads() if not self.threads else None,
@@ -658,8 +629,9 @@ class CodingPanel(BrowserSets, ActionWidget):
     def _after(self, action: Mapping[str, Any]) -> None:
         self._check_break()
 
-    def _open(self) -> None:
+    def _open(self, action: Mapping[str, Any]) -> None:
         if self._pos < 0:
             return
-        self.warning_open = True
-        self._reshow()
+        on_screen = {p["unit_id"]: p["warning"] for p in [*self.context, self.unit]}
+        if self._opened.open(action.get("unit_id", self.unit["unit_id"]), on_screen):
+            self._reshow()

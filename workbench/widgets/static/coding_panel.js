@@ -32,6 +32,7 @@ function render({ model, el }) {
   let localSaving = false; // a click is on its way to Python, no answer yet
   let localPending = ""; // the code clicked, until Python answers
   let rootExpanded = false;
+  let justOpened = ""; // the post the coder asked to open: focused once Python shows it
   let infoCode = "";
 
   // --- layout -------------------------------------------------------------------------
@@ -148,8 +149,40 @@ function render({ model, el }) {
     return head;
   }
 
-  function hiddenNote(p) {
-    return h("div", "wb-hidden-text", "Hidden behind the content warning (" + (p.warning || []).join(", ") + ").");
+  // Python decides what is hidden; the page only asks it to open one post.
+  function openPost(unitId) {
+    justOpened = unitId;
+    send({ type: "open_warning", unit_id: unitId });
+  }
+
+  function openButton(p, cls, text, what) {
+    const b = button(cls, text);
+    b.dataset.unit = p.unit_id;
+    b.setAttribute(
+      "aria-label",
+      "Show " + what + " (" + p.unit_id + "), hidden behind the content warning: " + (p.warning || []).join(", "),
+    );
+    b.addEventListener("click", () => openPost(p.unit_id));
+    return b;
+  }
+
+  function hiddenNote(p, what) {
+    const note = h("div", "wb-hidden-post");
+    note.appendChild(h("span", "wb-hidden-text", "Hidden behind the content warning (" + (p.warning || []).join(", ") + ")."));
+    note.appendChild(openButton(p, "wb-open-post", "Show " + what, what));
+    return note;
+  }
+
+  function focusOpened() {
+    if (!justOpened) return;
+    const box = root.querySelector(
+      ".wb-context [data-unit='" + CSS.escape(justOpened) + "'], .wb-unit[data-unit='" + CSS.escape(justOpened) + "']",
+    );
+    if (box && !box.querySelector(".wb-open-post, .wb-open-warning")) {
+      justOpened = "";
+      box.tabIndex = -1;
+      box.focus({ preventScroll: true });
+    }
   }
 
   // --- renderers ----------------------------------------------------------------------
@@ -168,7 +201,7 @@ function render({ model, el }) {
       if (i > 0) box.style.marginLeft = Math.min(i, 8) * 0.8 + "em";
       box.appendChild(postHeader(p, i === 0 ? (p.title ? "Thread: " + p.title : "Thread start") : "In reply to"));
       if (p.hidden) {
-        box.appendChild(hiddenNote(p));
+        box.appendChild(hiddenNote(p, i === 0 ? "the thread's first post" : "the post it replies to"));
       } else if (i === 0) {
         const full = p.text || "";
         const short = p.excerpt || "";
@@ -194,12 +227,11 @@ function render({ model, el }) {
       const warn = h("div", "wb-warning");
       warn.setAttribute("role", "note");
       warn.appendChild(h("strong", "", "Content warning: "));
-      warn.appendChild(h("span", "wb-warning-terms", (model.get("warning") || []).join(", ")));
+      warn.appendChild(h("span", "wb-warning-terms", (u.warning || []).join(", ")));
       warn.appendChild(
         h("p", "", "This post may be distressing. Open it when you are ready, or skip to the next unit."),
       );
-      const open = button("wb-open-warning", "Show this post");
-      open.addEventListener("click", () => send({ type: "open_warning" }));
+      const open = openButton(u, "wb-open-warning", "Show this post", "the post to code");
       const skip = button("wb-skip", "Skip for now");
       skip.addEventListener("click", () => send({ type: "next" }));
       warn.append(open, skip);
@@ -208,6 +240,7 @@ function render({ model, el }) {
       unitBox.appendChild(h("div", "wb-post-text wb-unit-text", u.text || ""));
     }
     codesBox.classList.toggle("wb-disabled", !!u.hidden);
+    focusOpened();
   });
 
   const renderCodes = keepFocus(() => {
