@@ -90,6 +90,12 @@ def test_every_command_has_help(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
     assert out.startswith(f"usage: workbench {' '.join(command)}")
+    assert "%%" not in out, "a help text shows '%%': argparse formats '%' only in arguments' help strings"
+
+
+def test_agreement_help_says_95_percent_once(capsys):
+    _, out, _ = run(capsys, "agreement", "--help")
+    assert "with 95% bootstrap" in " ".join(out.split())
 
 
 def test_usage_errors_exit_2(capsys):

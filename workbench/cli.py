@@ -896,7 +896,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("agreement", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="inter-coder agreement per code and overall",
-                       description="Inter-coder agreement per code, per exclusive group and overall, with 95%% "
+                       description="Inter-coder agreement per code, per exclusive group and overall, with 95% "
                                    "bootstrap confidence intervals. Exit 1 when no unit was coded twice or the "
                                    "overall value is below --fail-under.")
     p.add_argument("--round", "-r", metavar="NAME", help="a round's name (default: all current codings)")
