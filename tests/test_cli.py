@@ -352,6 +352,26 @@ def test_export_csv_pseudonymised(coded, tmp_path, capsys):
     assert "crys_tom" in set(pd.read_csv(raw, encoding="utf-8-sig")["author"])
 
 
+def test_a_raw_export_named_without_a_folder_goes_under_exports_which_git_ignores(coded, tmp_path, capsys,
+                                                                                 monkeypatch):
+    key = tmp_path / "keys" / "study.key.json"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "export", "--project", coded, "-o", "codings.csv", "--key", str(key), "--new-key")
+    assert code == 0, err
+    assert (tmp_path / "codings.csv").exists()  # pseudonymised: where it was asked for
+    code, out, err = run(capsys, "export", "--project", coded, "-o", "raw.csv", "--raw", "--key", str(key))
+    assert code == 0, err
+    assert not (tmp_path / "raw.csv").exists()
+    written = tmp_path / "exports" / "raw.csv"
+    assert "crys_tom" in set(pd.read_csv(written, encoding="utf-8-sig")["author"])
+    assert f"wrote {Path('exports') / 'raw.csv'}" in out
+    # the repository's .gitignore covers that folder
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "exports/" in lines
+    done = subprocess.run(["git", "check-ignore", "-q", "exports/raw.csv"], cwd=ROOT, timeout=60)
+    assert done.returncode == 0, "the repository's .gitignore does not cover exports/raw.csv"
+
+
 def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
     key = tmp_path / "k.json"
     xlsx = tmp_path / "units.xlsx"
