@@ -222,7 +222,7 @@ def is_pseudonym(value: str, key: PseudonymKey) -> bool:
     value = value.strip()
     if value in key.pseudonyms():
         return True
-    numbered = re.escape(getattr(key, "prefix", "P")) + r"\d{%d,}" % int(getattr(key, "width", 3))
+    numbered = re.escape(key.prefix) + r"\d{" + str(int(key.width)) + ",}"
     return bool(re.fullmatch(numbered, value) or _ROLE_PSEUDONYM.fullmatch(value))
 
 
@@ -259,6 +259,8 @@ def collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> Terms:
         forms = [name, *[a for a in str(aliases or "").split("; ") if a]]
         for form in forms:
             bare = form.strip().lstrip("@").strip()
+            if is_pseudonym(bare, key):
+                continue  # "@P013" in a text the notebook pseudonymised: not a person to hide
             exact = len(bare) < 3 or bare.casefold() in stop
             terms.add(bare, pseudonym, "name", exact=exact)
     for column in ("text", "title"):
