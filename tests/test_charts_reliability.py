@@ -100,9 +100,9 @@ def test_coder_matrix_chart_bands_and_blank_diagonal():
     rows = {(r["coder_a"], r["coder_b"]): r for r in data_of(spec)}
     assert len(rows) == 6  # the diagonal is left out
     assert rows[("al", "bo")]["band"] == "≥ .800" and rows[("al", "bo")]["n_units"] == 3
-    assert rows[("al", "&lt;i&gt;cy")]["band"] == "< .667"
-    assert rows[("bo", "&lt;i&gt;cy")]["value"] is None and rows[("bo", "&lt;i&gt;cy")]["band"] == "undefined"
-    assert spec["title"] == "&lt;b&gt;pairs&lt;/b&gt;"
+    assert rows[("al", "<i>cy")]["band"] == "< .667"  # text as it is: Vega shows it as text
+    assert rows[("bo", "<i>cy")]["value"] is None and rows[("bo", "<i>cy")]["band"] == "undefined"
+    assert spec["title"] == "<b>pairs</b>"
 
 
 def test_coder_matrix_chart_checks_its_input():

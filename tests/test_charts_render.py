@@ -64,7 +64,7 @@ def test_save_svg_html_json_offline(codings, units, tmp_path):
     assert svg.startswith("<svg") and "Ward Nurse Blog" in svg
     assert "<script" not in svg
     html_text = charts.save(chart, tmp_path / "tree.html").read_text()
-    assert "<script>alert" not in html_text and "&lt;script&gt;alert" in html_text
+    assert "<script>alert" not in html_text and "\\u003cscript\\u003ealert" in html_text  # escape.json_for_script
     assert "cdn.jsdelivr" not in html_text  # bundled, opens offline
     spec = json.loads(charts.save(chart, tmp_path / "tree.json").read_text())
     assert spec["layer"][1]["mark"]["type"] == "circle"
@@ -164,3 +164,29 @@ def test_svg_and_vega_for_the_dashboard_report_and_published_pages():
         render.to_svg("<svg>")
     bundle = render.vega_bundle("window.wbTest = typeof vegaEmbed;")
     assert "wbTest" in bundle and len(bundle) > 100_000
+
+
+@pytest.mark.browser
+def test_hostile_names_show_literally_in_labels_and_tooltips_in_chromium(tmp_path):
+    from _browser import artifacts_on_failure, chromium
+
+    name = "<img src=x onerror=alert(1)>"
+    codings = pd.DataFrame({"unit_id": ["a", "b", "c"], "coder": ["al"] * 3, "code": [name, name, "x & y"]})
+    path = charts.save(charts.code_frequencies(codings), tmp_path / "codes.html")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 600})
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+        with artifacts_on_failure(page, "charts-hostile-names"):
+            page.goto(path.as_uri())
+            page.wait_for_selector("#vega-chart svg .mark-rect path", timeout=30_000)
+            labels = page.locator("#vega-chart svg.marks").text_content()
+            page.locator("#vega-chart svg .mark-rect path").first.hover()
+            page.wait_for_selector("#vg-tooltip-element.visible", timeout=10_000)
+            tooltip = page.locator("#vg-tooltip-element").inner_text()
+            images = page.locator("img").count()
+    assert name in labels and "x & y" in labels  # once escaped: shown as typed
+    assert "&lt;" not in labels and "&amp;" not in labels
+    assert name in tooltip and "&lt;" not in tooltip and "&amp;" not in tooltip
+    assert images == 0 and dialogs == []

@@ -329,9 +329,15 @@ def test_agreement_without_codings_exits_1(imported, capsys):
 
 
 # --- export -----------------------------------------------------------------------------------
-def test_export_csv_pseudonymised(coded, tmp_path, capsys):
+@pytest.fixture
+def keys(tmp_path_factory) -> Path:
+    """A folder for key files, apart from the project's folder (the one rule for keys)."""
+    return tmp_path_factory.mktemp("keys")
+
+
+def test_export_csv_pseudonymised(coded, tmp_path, keys, capsys):
     target = tmp_path / "out" / "codings.csv"
-    key = tmp_path / "keys" / "study.key.json"
+    key = keys / "study.key.json"
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(target))
     assert code == 2 and "--key KEYFILE" in err  # a raw project needs its key
     code, out, err = run(capsys, "export", "--project", coded, "-o", str(target), "--key", str(key), "--new-key")
@@ -352,9 +358,9 @@ def test_export_csv_pseudonymised(coded, tmp_path, capsys):
     assert "crys_tom" in set(pd.read_csv(raw, encoding="utf-8-sig")["author"])
 
 
-def test_a_raw_export_named_without_a_folder_goes_under_exports_which_git_ignores(coded, tmp_path, capsys,
+def test_a_raw_export_named_without_a_folder_goes_under_exports_which_git_ignores(coded, tmp_path, keys, capsys,
                                                                                  monkeypatch):
-    key = tmp_path / "keys" / "study.key.json"
+    key = keys / "study.key.json"
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "export", "--project", coded, "-o", "codings.csv", "--key", str(key), "--new-key")
     assert code == 0, err
@@ -372,8 +378,8 @@ def test_a_raw_export_named_without_a_folder_goes_under_exports_which_git_ignore
     assert done.returncode == 0, "the repository's .gitignore does not cover exports/raw.csv"
 
 
-def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
-    key = tmp_path / "k.json"
+def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, keys, capsys):
+    key = keys / "k.json"
     xlsx = tmp_path / "units.xlsx"
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(xlsx), "--units-only", "--key", str(key),
                        "--new-key")
@@ -386,8 +392,100 @@ def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, capsys):
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.pdf"), "--key", str(key))
     assert code == 2 and ".qdpx" in err
     code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "x.csv"), "--key",
-                       str(tmp_path / "missing.json"))
+                       str(keys / "missing.json"))
     assert code == 2 and "--new-key" in err
+
+
+def _files(*folders: Path) -> set[Path]:
+    return {p for f in folders for p in f.rglob("*") if p.is_file()}
+
+
+def test_a_key_inside_the_project_folder_is_refused_everywhere(coded, tmp_path, keys, capsys):
+    """One rule for export --new-key, export --key and report --key: never beside the project."""
+    before = _files(tmp_path)
+    inside = tmp_path / "keys" / "study.key.json"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(keys / "c.csv"), "--key", str(inside),
+                       "--new-key")
+    assert code == 2 and "inside the project folder" in err and "allow_near_project" not in err
+    assert not inside.exists() and not (keys / "c.csv").exists() and _files(tmp_path) == before
+    elsewhere = wb.PseudonymKey().save(keys / "k.json")
+    beside = Path(coded).parent / "k.json"
+    beside.write_bytes(elsewhere.read_bytes())
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(keys / "c.csv"), "--key", str(beside))
+    assert code == 2 and "inside the project folder" in err and not (keys / "c.csv").exists()
+    nb = keys / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, _, err = run(capsys, "report", str(nb), "--project", coded, "--key", str(inside), "--no-execute",
+                       "--protect-project")
+    assert code == 2 and "inside the project folder" in err and not inside.exists()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00garbage", b"[" * 100_000 + b"]" * 100_000,
+                                     json.dumps({"format": "workbench-pseudonym-key", "version": 1, "scheme": "numbered",
+                                                 "width": [3], "secret": "ab" * 32}).encode()])
+def test_a_broken_key_file_exits_2_with_a_message(coded, keys, capsys, content):
+    broken = keys / "broken.json"
+    broken.write_bytes(content)
+    broken.chmod(0o600)
+    out = keys / "c.csv"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(out), "--key", str(broken))
+    assert code == 2, err
+    assert "Traceback" not in err and str(broken) in err and "pseudonym key" in err
+    assert not out.exists()
+
+
+def test_report_refuses_a_broken_key_before_running(coded, keys, capsys):
+    broken = keys / "broken.json"
+    broken.write_text("{ not a key")
+    nb = keys / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, _, err = run(capsys, "report", str(nb), "--project", coded, "--key", str(broken))
+    assert code == 2 and str(broken) in err and "not valid JSON" in err and "Traceback" not in err
+    assert not nb.with_suffix(".html").exists()
+
+
+def test_a_wrong_or_failing_new_key_leaves_no_file(coded, keys, capsys):
+    study = keys / "study.json"
+    assert run(capsys, "export", "--project", coded, "-o", str(keys / "a.csv"), "--key", str(study), "--new-key")[0] == 0
+    # the project is bound to study.json: a new key would be the wrong one
+    stray, out = keys / "stray.json", keys / "b.csv"
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(out), "--key", str(stray), "--new-key")
+    assert code == 2 and "bound to the pseudonym key" in err
+    assert not stray.exists() and not out.exists()
+
+
+def test_a_failing_export_creates_no_file(imported, keys, capsys, tmp_path):
+    key, out = keys / "new.json", keys / "c.qdpx"
+    before = _files(keys, tmp_path)
+    code, _, err = run(capsys, "export", "--project", imported, "-o", str(out), "--key", str(key), "--new-key",
+                       "--round", "no-such-round")
+    assert code == 2 and "Traceback" not in err
+    assert _files(keys, tmp_path) == before  # neither the key, nor the export, nor a temporary file
+
+
+def test_new_key_goes_to_the_configuration_folder_by_default(coded, tmp_path, monkeypatch, capsys):
+    config = tmp_path.parent / (tmp_path.name + "-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("WB_KEY_DIR", raising=False)
+    code, _, err = run(capsys, "export", "--project", coded, "-o", str(tmp_path / "c.csv"), "--new-key")
+    assert code == 0, err
+    made = list((config / "workbench" / "keys").glob("project-*.key.json"))
+    assert len(made) == 1 and str(made[0]) in err
+    assert oct(made[0].stat().st_mode & 0o777) == "0o600"
+    assert made[0] == wb.privacy.default_key_path(coded)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".qdpx"])
+def test_raw_outputs_are_private_and_safe_ones_are_not(coded, tmp_path, keys, capsys, suffix):
+    key = keys / "k.json"
+    safe, raw = tmp_path / f"safe{suffix}", tmp_path / f"raw{suffix}"
+    assert run(capsys, "export", "--project", coded, "-o", str(safe), "--key", str(key), "--new-key")[0] == 0
+    assert run(capsys, "export", "--project", coded, "-o", str(raw), "--key", str(key), "--raw")[0] == 0
+    assert oct(raw.stat().st_mode & 0o777) == "0o600"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert oct(safe.stat().st_mode & 0o777) == oct(0o666 & ~mask)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
 # --- report and app ---------------------------------------------------------------------------
@@ -542,3 +640,111 @@ def test_report_publishes_a_notebook_for_real(tmp_path, capsys):
     code, out, err = run(capsys, "report", str(nb), "-o", str(tmp_path / "f.html"))
     assert code == 0, err
     assert "Findings" in (tmp_path / "f.html").read_text(encoding="utf-8")
+
+
+# --- merge and kit ----------------------------------------------------------------------------
+def _supervised(path: Path) -> None:
+    """A project with the example units, the codebook, alice and bob, and a round 'pilot'."""
+    project = wb.open_project(path)
+    for f in sorted(EXAMPLES.iterdir()):
+        project.add_units(wb.load_threads(f))
+    project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    project.add_coder("alice")
+    project.add_coder("bob")
+    project.new_round("pilot", sample=8, coders=["alice", "bob"], seed=3)
+    project.close()
+
+
+def _code_all(path: Path, coder: str) -> int:
+    kit = wb.open_project(path)
+    n = 0
+    while (unit := kit.next_unit(coder, round="pilot")) is not None:
+        kit.code(unit, ["validating" if n % 2 else "defensive"], coder=coder, round="pilot")
+        n += 1
+    kit.close()
+    return n
+
+
+def test_kit_and_merge_round_trip_with_exit_codes(tmp_path, capsys, db):
+    _supervised(Path(db))
+    kit = tmp_path / "alice.db"
+    code, out, _ = run(capsys, "--project", db, "kit", "--coder", "alice", "--round", "pilot", "-o", str(kit))
+    assert code == 0 and "8 unit(s) to code" in out and "make app" in out and f"merge {kit}" in out
+    assert run(capsys, "--project", db, "kit", "--coder", "alice", "--round", "pilot", "-o", str(kit))[0] == 2
+    assert not (tmp_path / "zoe.db").exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "zoe", "--round", "pilot", "-o", str(tmp_path / "zoe.db"))
+    assert code == 2 and "zoe" in err and not (tmp_path / "zoe.db").exists()
+    # the round by its id, as in the other commands; a number given to --round is a name
+    bob = tmp_path / "bob.db"
+    code, out, _ = run(capsys, "--project", db, "kit", "--coder", "bob", "--round-id", "1", "-o", str(bob))
+    assert code == 0 and "in round 'pilot'" in out and bob.exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "1", "-o", str(tmp_path / "b1.db"))
+    assert code == 2 and "--round-id 1" in err and not (tmp_path / "b1.db").exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "-o", str(tmp_path / "b2.db"))
+    assert code == 2 and "--round NAME or --round-id N" in err
+    assert run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "pilot", "--round-id", "1", "-o",
+               str(tmp_path / "b3.db"))[0] == 2
+    n = _code_all(kit, "alice")
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit), "--dry-run")
+    assert code == 0 and f"would merge {kit}: {n} events" in out
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))
+    assert code == 0 and f"merged {kit}: {n} events" in out
+    project = wb.open_project(db)
+    assert len(project.codings(coder="alice", round="pilot")) == n
+    project.close()
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))  # again: nothing changes
+    assert code == 0 and f"0 events, 0 memos, 0 adjudications ({n} events already here)" in out
+    # a kit whose unit text was edited: reported, exit 1
+    import sqlite3
+
+    with sqlite3.connect(kit) as conn:
+        conn.execute("UPDATE units SET text = 'edited' WHERE codable = 1 AND unit_id = "
+                     "(SELECT min(unit_id) FROM units WHERE codable = 1)")
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))
+    assert code == 1 and "another text" in out and "problem(s)" in out
+
+
+def test_merge_asks_who_same_named_coders_are(tmp_path, capsys, db):
+    _supervised(Path(db))
+    other = tmp_path / "other.db"
+    _supervised(other)
+    project = wb.open_project(other)
+    unit = project.round_units("pilot", coder="bob")[0]
+    project.code(unit, ["gratitude"], coder="bob", round="pilot")
+    project.close()
+    code, out, err = run(capsys, "--project", db, "merge", str(other))
+    assert code == 2 and "'alice' there and 'alice' here" in err and "'bob' there and 'bob' here" in err
+    assert "--same-coder bob=bob" in err and "Nothing was merged" in err
+    project = wb.open_project(db)
+    assert project.codings().empty and project.rounds()["round"].tolist() == ["pilot"]
+    project.close()
+    assert run(capsys, "--project", db, "merge", str(other), "--same-coder", "=x")[0] == 2
+    assert run(capsys, "--project", db, "merge", str(tmp_path / "missing.db"))[0] == 2
+    assert run(capsys, "--project", db, "merge", db)[0] == 2  # not into itself
+    code, out, err = run(capsys, "--project", db, "merge", str(other), "--same-coder", "bob=bob")
+    assert code == 2 and "'alice' there" in err and "'bob' there" not in err  # alice is assigned there too
+    code, out, _ = run(capsys, "--project", db, "merge", str(other), "--same-coder", "bob=bob", "--same-coder", "alice")
+    assert code == 0 and "'bob' of" in out
+    project = wb.open_project(db)
+    assert project.codings()[["unit_id", "coder", "code"]].values.tolist() == [[unit, "bob", "gratitude"]]
+    project.close()
+
+
+def test_merge_reads_a_qdpx_export(tmp_path, capsys, db):
+    _supervised(Path(db))
+    project = wb.open_project(db)
+    units = project.round_units("pilot")
+    project.code(units[0], ["defensive"], coder="alice", round="pilot")
+    project.code(units[0], ["validating"], coder="bob", round="pilot")
+    wb.interchange.write_qdpx(project, tmp_path / "both.qdpx", raw=True, key=wb.PseudonymKey())
+    project.close()
+    fresh = tmp_path / "fresh.db"
+    assert run(capsys, "--project", str(fresh), "import", *map(str, sorted(EXAMPLES.iterdir())))[0] == 0
+    project = wb.open_project(fresh)
+    project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    project.close()
+    code, out, _ = run(capsys, "--project", str(fresh), "merge", str(tmp_path / "both.qdpx"))
+    assert code == 0 and "2 events" in out
+    project = wb.open_project(fresh)
+    assert sorted(project.codings()[["coder", "code"]].values.tolist()) == [["alice", "defensive"], ["bob", "validating"]]
+    project.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,68 @@ def test_shortcut_digits_and_wrong_types():
         wb.Codebook.from_dict({"name": "d", "groups": [{"name": "g", "exclusive": "yes please"}], "codes": []})
     with pytest.raises(wb.CodebookError, match="pattern #1"):
         wb.Codebook.from_dict({"name": "d", "codes": [{"name": "a", "label": "A", "definition": "x", "patterns": [3]}]})
+
+
+# --- names: bounded, no control, format or bidi characters (workbench.identifiers) ----------
+def _yaml(tmp_path, *, name="demo", group="stance", code="validating"):
+    path = tmp_path / "cb.yaml"
+    text = (
+        f"name: {json.dumps(name)}\n"
+        f"groups:\n  - name: {json.dumps(group)}\n    exclusive: true\n"
+        f"codes:\n  - name: {json.dumps(code)}\n    label: Validating\n    definition: Believes it.\n"
+        f"    group: {json.dumps(group)}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "line", "fragment"),
+    [
+        ("code", "v" * 10_000, 6, "10000 characters long; code names are at most 64"),
+        ("code", "vali\u202edating", 6, "is not a slug"),
+        ("group", "stance\u200b", 3, "U+200B ZERO WIDTH SPACE"),
+        ("group", "\u202eecnats", 3, "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("group", "g" * 500, 3, "the limit is 64"),
+        ("name", "demo\x07", 1, "a control character"),
+        ("name", "d" * 65, 1, "the limit is 64"),
+    ],
+)
+def test_names_are_bounded_and_hold_no_invisible_characters(tmp_path, kind, value, line, fragment):
+    path = _yaml(tmp_path, **{kind: value})
+    with pytest.raises(wb.CodebookError) as info:
+        wb.Codebook.from_yaml(path)
+    first = str(info.value).split("\n", 1)[0]
+    assert first.startswith(f"{path}, line {line}, "), first
+    assert "field 'name'" in first and fragment in first
+    assert len(first) < 700  # a hostile name is not repeated whole
+    if kind == "code":
+        assert "code 'v" in first or "code 'vali" in first
+
+
+def test_names_of_a_codebook_built_in_python_are_checked_too():
+    cb = wb.Codebook(name="demo\u200b", codes=(wb.Code("a", "A", "x"),), groups=(wb.CodeGroup("s\u202e"),))
+    problems = [str(p) for p in cb.problems()]
+    assert any("codebook name" in p and "U+200B" in p for p in problems)
+    assert any("group name" in p and "U+202E" in p for p in problems)
+
+
+def test_a_hostile_yaml_codebook_is_refused_quickly(tmp_path):
+    laughs = ["name: x", 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    laughs += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(laughs + ["codes: *a9"]) + "\n", encoding="utf-8")
+    with pytest.raises(wb.CodebookError, match="unknown key 'a0'"):
+        wb.Codebook.from_yaml(path)  # anchors are walked once: 10**9 references cost nothing
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: x\ncodes: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(wb.CodebookError, match="nested too deeply"):
+        wb.Codebook.from_yaml(deep)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"name: x\n" + b"#" * 2000 + b"\n")
+    with pytest.raises(wb.CodebookError, match="max_bytes=N.*WB_MAX_CODEBOOK_BYTES"):
+        wb.Codebook.from_yaml(big, max_bytes=1000)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: café\n".encode("latin-1"))
+    with pytest.raises(wb.CodebookError, match="not UTF-8"):
+        wb.Codebook.from_yaml(latin)

@@ -325,14 +325,14 @@ def test_the_coder_app_codes_as_the_hub_user_and_refuses_without_one(tmp_path, d
     project.add_units(wb.make_units([{"unit_id": "u1", "thread_id": "t", "text": "Hello", "author": "A"}]))
     project.add_codebook(demo_codebook)
     project.close()
-    probe = "print(repr(note.value), project is None, [type(w).__name__ for w in app.children])"
+    probe = "print(repr(app.note.value), app.project is None, [type(w).__name__ for w in app.children])"
 
     out = _run_app(tmp_path, {"WB_PROJECT": str(db), "WB_HUB_ROLE": "coder"}, probe)
     assert "coding is off" in out and "JUPYTERHUB_USER" in out and "True ['Label']" in out
 
     out = _run_app(tmp_path, {"WB_PROJECT": str(db), "WB_HUB_ROLE": "coder", "JUPYTERHUB_USER": "alice"},
-                   probe + "\nprint(panel_coder := app.children[1].coder, app.children[0].value)")
-    assert "['Label', 'CodingPanel']" in out and "alice Coding as alice" in out
+                   probe + "\nprint(app.children[1].coder, app.children[0].value, '/', app.project.coder)")
+    assert "['Label', 'CodingPanel']" in out and "alice Coding as alice / alice" in out
     project = wb.open_project(db)
     try:
         assert list(project.coders()["name"]) == ["alice"]

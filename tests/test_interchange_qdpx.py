@@ -40,12 +40,12 @@ def coded_project(project, demo_units):
 
 
 @pytest.fixture
-def refi_key(coded_project, tmp_path):
+def refi_key(coded_project, tmp_path_factory):
     """The project's pseudonym key (bound by a first pseudonymised view)."""
     from workbench.privacy import PseudonymKey, export_view
 
     key = PseudonymKey()
-    key.save(tmp_path / "keys" / "project.key.json")
+    key.save(tmp_path_factory.mktemp("keys") / "project.key.json")  # apart from the project
     export_view(coded_project, key=key)
     return key
 
@@ -254,6 +254,10 @@ def test_malformed_selections_and_descriptions_are_reported_not_fatal(tmp_path):
     assert len(content.codings) == 1 and (int(row.span_start), int(row.span_end)) == (27, 41)
     assert sum("startPosition" in m and "skipped" in m for m in messages) == 2
     assert any("ends before it starts" in m for m in messages)
-    bad = [m for m in messages if "project.qde" not in m]
-    assert len(bad) == 3 and all(m.startswith(f"{path}: source 'interview-1': selection {{DDDD") for m in bad), bad
-    assert len(content.warnings) == 3
+    bad = [m for m in messages if "PlainTextSelection" in m]
+    prefix = f"{path}, element <PlainTextSelection>: source 'interview-1', selection {{DDDD"
+    assert len(bad) == 3 and all(m.startswith(prefix) for m in bad), bad
+    # the lying description is reported too, naming the file and the element
+    lie = [m for m in messages if "element <Description>" in m]
+    assert len(lie) == 1 and lie[0].startswith(f"{path}, element <Description>: source 'interview-1'")
+    assert content.warnings == [m for m in messages if "element <" in m] and len(content.warnings) == 4

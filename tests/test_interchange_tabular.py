@@ -13,7 +13,7 @@ import workbench as wb
 from _privacy import present as _present
 from _privacy import seeds
 from workbench.interchange.tabular import codings_table, export_codings, export_units, units_table
-from workbench.privacy import PrivacyError, PseudonymKey, export_view
+from workbench.privacy import PrivacyError, PseudonymKey, export_view, id_map
 
 
 @pytest.fixture
@@ -40,9 +40,9 @@ def seed_project(tmp_path, examples, demo_codebook):
 
 
 @pytest.fixture
-def key(tmp_path):
+def key(tmp_path_factory):
     k = PseudonymKey()
-    k.save(tmp_path / "keys" / "study.key.json")
+    k.save(tmp_path_factory.mktemp("keys") / "study.key.json")  # apart from the project
     return k
 
 
@@ -89,14 +89,16 @@ def test_codings_export_rows_and_spans(seed_project, key, tmp_path):
     assert set(zip(coded["coder"], coded["code"])) >= {("alice", "defensive"), ("alice", "gratitude"), ("bob", "validating")}
     assert df["unit_id"].nunique() == len(u0) + len(u1)  # uncoded units listed once
     assert len(df) == len(u0) + len(u1) + 5 - 4
-    row = coded[coded["unit_id"] == "s001:5"].iloc[0]
+    ids = id_map(key)
+    assert not df["unit_id"].isin(list(u0["unit_id"]) + list(u1["unit_id"])).any()  # ids are pseudonymous
+    row = coded[coded["unit_id"] == ids("s001:5")].iloc[0]
     assert row["span_text"] == texts["s001:5"][: texts["s001:5"].index("https")]
     assert row["text"][int(row["span_start"]) : int(row["span_end"])] == row["span_text"]
     assert row["author_pseudonym"] == key.lookup("crys_tom")
     assert row["memo"] == f"{key.lookup('crys_tom')} links @{key.lookup('crys_tom')}'s thread"
     hi = coded[coded["span_text"].fillna("").str.startswith("Hi ")].iloc[0]
     assert hi["span_text"] == f"Hi {key.lookup('kath')}, I’ve posted"
-    assert set(df.loc[df["thread_id"] == "s000", "depth"]) == {0, 1, 2, 3}
+    assert set(df.loc[df["thread_id"] == ids("s000"), "depth"]) == {0, 1, 2, 3}
     only_coded = codings_table(export_view(project, key=key), include_uncoded=False)
     assert len(only_coded) == 5
 

@@ -64,6 +64,26 @@ def test_key_refused_inside_the_project_folder(tmp_path, project):
         key.save(tmp_path / "key.json", project=project, allow_near_project=True)
     elsewhere = tmp_path.parent / (tmp_path.name + "-keys") / "key.json"
     assert key.save(elsewhere, project=project) == elsewhere.resolve()
+    # a key kept beside the project on purpose is said again whenever it is used
+    with pytest.warns(P.KeyLocationWarning):
+        key.save(tmp_path / "key.json", project=project, allow_near_project=True)
+    with pytest.warns(P.KeyLocationWarning, match="inside the project folder"):
+        P.export_view(project, key=key)
+
+
+def test_the_default_key_place_is_the_configuration_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("WB_KEY_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    one = P.default_key_path(tmp_path / "a" / "project.db")
+    two = P.default_key_path(tmp_path / "b" / "project.db")
+    assert one.parent == tmp_path / "config" / "workbench" / "keys"
+    assert one.name.startswith("project-") and one.name.endswith(".key.json") and one != two
+    assert P.default_key_path(tmp_path / "a" / "project.db") == one  # stable
+    assert P.default_key_path("postgresql://me:secret@server/study").name.startswith("study-")
+    assert "secret" not in str(P.default_key_path("postgresql://me:secret@server/study"))
+    monkeypatch.setenv("WB_KEY_DIR", str(tmp_path / "keys"))
+    assert P.default_key_path().parent == tmp_path / "keys"
+    P.check_key_place(one, tmp_path / "a" / "project.db")  # outside the project's folder: fine
 
 
 def test_key_load_errors_name_the_problem(tmp_path):
@@ -111,3 +131,35 @@ def test_key_arguments_are_checked():
         key.add_alias("Sam", "Jo")
     with pytest.raises(KeyError):
         key.reidentify("P999")
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"\xff\xfe{}", "not UTF-8"),
+    (b"[" * 100_000, "nested too deeply"),
+    (b"", "not valid JSON"),
+    (json.dumps({"format": "workbench-pseudonym-key", "version": 1, "scheme": ["numbered"]}).encode(), "'scheme'"),
+    (json.dumps({"format": "workbench-pseudonym-key", "version": 1, "scheme": "numbered", "width": True}).encode(),
+     "'width'"),
+    (json.dumps({"format": "workbench-pseudonym-key", "version": 1, "scheme": "numbered", "secret": "ab" * 32,
+                 "people": [{"name": "Sam", "pseudonym": "P001", "role": 7}]}).encode(), "'role'"),
+])
+def test_a_broken_key_file_is_a_privacy_error_naming_the_file(tmp_path, content, fragment):
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    path.chmod(0o600)
+    with pytest.raises(PrivacyError, match=fragment) as info:
+        PseudonymKey.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_key_file_is_read_within_a_size_limit(tmp_path, monkeypatch):
+    path = PseudonymKey().save(tmp_path / "k.json")
+    size = path.stat().st_size
+    with pytest.raises(PrivacyError, match=r"too large for a pseudonym key.*max_bytes=N.*WB_MAX_KEY_BYTES"):
+        PseudonymKey.load(path, max_bytes=size - 1)
+    monkeypatch.setenv("WB_MAX_KEY_BYTES", str(size - 1))
+    with pytest.raises(PrivacyError, match="too large"):
+        PseudonymKey.load(path)
+    assert PseudonymKey.load(path, max_bytes=size).key_id  # the keyword wins
+    with pytest.raises(PrivacyError, match="is not a file"):
+        PseudonymKey.load(tmp_path)

@@ -72,11 +72,12 @@ def test_export_view_of_a_raw_project(tmp_path, demo_units, demo_codebook):
             for col in ("author", "text"):
                 assert not any(present(name, str(v)) for v in view.units[col]), (name, col)
             assert not any(present(name, str(m)) for m in view.codings["memo"].dropna())
-        row = view.units.set_index("unit_id").loc["t1:2"]
+        assert not view.units["unit_id"].isin(units["unit_id"]).any()  # ids are pseudonymous
+        row = view.units.set_index("unit_id").loc[view.pseudonymous_id("t1:2")]
         assert "[URL]" in row["text"] and "[PHONE]" in row["text"]
         coded = view.codings.set_index("code")
         assert row["text"][coded.loc["defensive", "span_start"] : coded.loc["defensive", "span_end"]] == "That isn't the point."
-        t10 = view.units.set_index("unit_id").loc["t1:0", "text"]
+        t10 = view.units.set_index("unit_id").loc[view.pseudonymous_id("t1:0"), "text"]
         assert (coded.loc["validating", "span_start"], coded.loc["validating", "span_end"]) == (0, 3)
         assert t10[0:3] == "I w"  # a unit without edits keeps its spans
         assert P.privacy_state(project)["key_id"] == key.key_id  # the key is now bound
@@ -111,7 +112,7 @@ def test_raw_view_of_a_pseudonymised_project_reidentifies_authors(project, demo_
 
 
 # --- end to end through the real ingester: nothing identifying anywhere in an export ---------
-def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, tmp_path):
+def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, tmp_path, tmp_path_factory):
     from workbench.interchange import export_codings
 
     authors, handles, parts = people_to_hide(examples)
@@ -125,11 +126,15 @@ def test_example_threads_export_holds_no_author_or_handle_even_in_ids(examples, 
         for unit in first:
             project.code(unit, ["validating"], coder="alice")
         key = PseudonymKey()
-        key.save(tmp_path / "keys" / "k.json")
+        key.save(tmp_path_factory.mktemp("keys") / "k.json")  # apart from the project
         path = export_codings(project, tmp_path / "out" / "codings.csv", key=key)
         exported = path.read_text(encoding="utf-8-sig")
     finally:
         project.close()
     leaked = [p for p in [*authors, *handles, *parts] if present(p, exported)]
     assert not leaked, f"identifying names left in the export: {leaked}"
-    assert all(u in exported for u in first)  # ids are exported, and hold no handle
+    from workbench.privacy.ids import id_map
+
+    ids = id_map(key)
+    assert all(ids(u) in exported for u in first)  # ids are exported, mapped through the key
+    assert not any(u in exported for u in first)

@@ -77,3 +77,83 @@ def test_loads_from_internet_finds_script_sources_and_cdn_loaders():
     assert page.loads_from_internet("<script>require.config({paths: {v: '//unpkg.com/vega'}})</script>").startswith("//unpkg.com/vega")
     assert page.loads_from_internet("<p>see https://cdn.jsdelivr.net/ in the text</p>") is None
     assert page.loads_from_internet("<script>var x = 1;</script>") is None
+
+
+# --- JSON inside <script>: nothing in the data can end or comment out the element ---------
+#: What breaks a <script> element: its end tag, the comment-and-script pair that makes the
+#: HTML tokenizer skip the real end tag, and the line separator older JavaScript refuses.
+HOSTILE = "<!--<script> x </script> y \u2028 z & </SCRIPT >"
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def hostile_page(tmp_path_factory):
+    """A notebook whose widgets hold a post and a code definition with HOSTILE, published."""
+    from workbench.report.publish import publish
+
+    folder = tmp_path_factory.mktemp("hostile-page")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import workbench as wb\nfrom workbench.corpus import make_units\nfrom workbench.widgets import CodingPanel\n"
+        f"HOSTILE = {HOSTILE!r}\n"
+        "project = wb.open_project('project.db')\n"
+        "project.add_units(make_units([{'unit_id': 'u1', 'thread_id': 't1', 'text': 'A post ' + HOSTILE}]))\n"
+        "project.add_codebook(wb.Codebook.from_dict({'name': 'cb', 'codes': [\n"
+        "    {'name': 'thanks', 'label': 'Thanks', 'definition': 'Thanks ' + HOSTILE}]}))\n"
+        "project.add_coder('alice')\n"
+        "CodingPanel(project, coder='alice')"
+    )]
+    source = folder / "hostile.ipynb"
+    nbformat.write(nb, source)
+    return publish(source, key=tmp_path_factory.mktemp("keys") / "study.key.json", timeout=300)
+
+
+@pytest.mark.slow
+def test_json_in_script_elements_cannot_end_or_comment_out_the_element(hostile_page):
+    import lxml.html
+
+    text = hostile_page.read_text(encoding="utf-8")
+    doc = lxml.html.fromstring(text)  # libxml2 >= 2.14 tokenizes scripts as HTML5 does
+    scripts = [s for s in doc.iter("script") if "json" in (s.get("type") or "")]
+    types = {s.get("type") for s in scripts}
+    assert "application/vnd.jupyter.widget-state+json" in types
+    assert "application/vnd.jupyter.widget-view+json" in types
+    found = []
+    for script in scripts:
+        body = script.text or ""
+        assert "<" not in body and "\u2028" not in body, f"raw markup in a {script.get('type')} script"
+        found += _strings(json.loads(body))  # each element holds exactly its JSON
+    # the strings come back exactly: the post's text and the code's definition
+    assert any(s.endswith("A post " + HOSTILE) for s in found)
+    assert any(s == "Thanks " + HOSTILE or s.endswith("Thanks " + HOSTILE) for s in found)
+    # nothing after the widget state was swallowed: the page's scripts and body end where they should
+    assert doc.xpath("//script[@data-wb-vendor='html-manager']")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_page_whose_data_holds_script_tags_shows_its_widgets(hostile_page):
+    from _browser import artifacts_on_failure, chromium
+
+    with chromium() as browser:
+        page_ = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors: list[str] = []
+        page_.on("pageerror", lambda e: errors.append(str(e)))
+        with artifacts_on_failure(page_, "report-page-hostile-json"):
+            page_.goto(hostile_page.as_uri())
+            page_.wait_for_selector(".widget-subarea .wb-panel", timeout=30_000)
+            shown = page_.locator(".widget-subarea .wb-panel").first.inner_text()
+            scripts = page_.locator(".widget-subarea .wb-panel script").count()
+        assert "<!--<script> x </script> y" in shown  # the post, as text
+        assert scripts == 0  # the post's markup made no element
+        assert errors == [], errors

@@ -16,6 +16,11 @@ def test_find_leaks_sees_escaped_forms_and_whole_words_only():
     assert [(h.term, h.kind) for h in hits] == [("Sam", "name"), ("Zoë", "name")]
     url = find_leaks('<a href="https://x.org/a?b=1&amp;c=2">l</a>', ["https://x.org/a?b=1&c=2"])
     assert [h.kind for h in url] == ["url"]
+    # JSON as escape.json_for_script writes it into a <script> (widget state, Vega specs)
+    from workbench.escape import json_for_script
+
+    state = f"<script>{json_for_script({'a': 'Smith & Wesson <Pat>'})}</script>"
+    assert "&" not in state and [h.term for h in find_leaks(state, ["Smith & Wesson", "<Pat>"])] == ["Smith & Wesson", "<Pat>"]
     # vendored code is not searched (it is byte-identical to the package's files)
     assert find_leaks('<script data-wb-vendor="x">var Sam = 1;</script><p>ok</p>', ["Sam"]) == []
     where = find_leaks('<div class="jp-Cell a"><div class="jp-Cell-inputWrapper">x</div></div><div class="jp-Cell b">kath</div>', ["kath"])

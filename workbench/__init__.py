@@ -32,11 +32,11 @@ from .sentinels import ALL_ROUNDS, NO_ROUND
 
 __version__ = "0.1.0"
 
-_LAZY = ("charts", "report", "widgets")
+_LAZY = ("assist", "charts", "report", "widgets")
 
 
 def __getattr__(name: str):
-    """Import the heavier submodules (altair, ipywidgets, nbconvert) on first use."""
+    """Import the heavier submodules (scikit-learn, altair, ipywidgets, nbconvert) on first use."""
     if name in _LAZY:
         import importlib
 
@@ -72,6 +72,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "agreement",
+    "assist",
     "charts",
     "interchange",
     "load_threads",

@@ -19,8 +19,11 @@ Commands
     Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
 ``workbench agreement [--round NAME | --round-id N] [--measure M ...] [--format table|csv|json]``
     Inter-coder agreement per code and overall, with bootstrap confidence intervals.
-``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--raw]``
-    Units and codings, pseudonymised unless ``--raw`` (which needs the key as proof).
+``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--new-key] [--raw]``
+    Units and codings, pseudonymised (authors, texts and ids) unless ``--raw`` (which
+    needs the key as proof; the file is then readable by its owner only). The key file
+    may not sit in the project's folder; ``--new-key`` creates it (by default in the
+    user's configuration folder). Nothing is written when the export fails.
 ``workbench report NOTEBOOK [-o OUT.html] [--key KEYFILE] [--units FILE] [--no-execute]``
     Run a notebook and publish it as a standalone, offline, pseudonymised HTML report;
     exit 1 (and nothing written) when a cell fails or a name would leak. This is the one
@@ -31,6 +34,12 @@ Commands
 ``workbench hub --supervisor NAME [--port N] [--ip ADDR] [--open-signup] [--dry-run]``
     Start the team server: JupyterHub with log-in; coders get the coder app under their
     log-in name, supervisors JupyterLab (see ``deploy/README.md``).
+``workbench merge OTHER... [--same-coder A=B ...] [--dry-run]``
+    Append other projects' (or ``.qdpx`` exports') codings, memos and decisions to the
+    project, nothing overwritten, nothing twice; exit 1 when something was not merged.
+``workbench kit --coder C (--round NAME | --round-id N) -o KIT.db``
+    Write a coder's kit: a project with only their units of the round, to code offline
+    and merge back.
 ``workbench team add-coder NAME [--role coder|supervisor] | list | set-role NAME --role R | password NAME | disable NAME``
     The team: coders and their roles; on PostgreSQL each coder's database login (see
     :mod:`workbench.storage.access`).
@@ -47,8 +56,10 @@ Exit codes
 1    the work found problems: an invalid codebook, records rejected on import, a text
      imported with no thread structure recognised (read as one essay unit),
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
-     a report that failed its checks (a failing cell, a name that would leak)
-2    usage error, bad input, missing file or project, a missing pseudonym key
+     a report that failed its checks (a failing cell, a name that would leak),
+     a merge that left work out (units whose text differs, a closed round, ...)
+2    usage error, bad input, missing file or project, a missing, broken or wrong
+     pseudonym key (or one inside the project's folder)
 3    store error: the project database cannot be opened, read or written
 4    an unexpected error (a bug in the workbench: please report the traceback)
 130  interrupted (Ctrl-C)
@@ -116,6 +127,8 @@ COMMANDS: tuple[str, ...] = (
     "team password",
     "team disable",
     "hub",
+    "merge",
+    "kit",
 )
 
 DEFAULT_PROJECT = "data/project.db"
@@ -341,7 +354,7 @@ def _load_codebook(path: Path):
 
 
 def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
 
     status = EXIT_OK
     for name in args.files:
@@ -355,8 +368,9 @@ def _cmd_codebook_check(args: argparse.Namespace, out: _Out) -> int:
             out.print(f"{name}: {len(problems)} problem(s)")
             status = max(status, EXIT_PROBLEMS)
             continue
-        except ValueError as exc:  # e.g. a .qdc that is not REFI-QDA
-            out.print(f"{name}: {exc}")
+        except (ValueError, WorkbenchError) as exc:  # e.g. a .qdc that is not REFI-QDA, or beyond a limit
+            text = str(exc)
+            out.print(text if text.startswith(name) else f"{name}: {text}")
             status = max(status, EXIT_PROBLEMS)
             continue
         out.print(f"{name}: ok ({len(cb.codes)} codes in {len(cb.groups)} groups)")
@@ -372,7 +386,7 @@ def _version_arg(value: str) -> int | None:
 
 
 def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError, NotFoundError
+    from .errors import CodebookError, NotFoundError, WorkbenchError
 
     old_v, new_v = _version_arg(args.old), _version_arg(args.new)
     if old_v is not None and new_v is not None and not Path(args.old).exists() and not Path(args.new).exists():
@@ -393,6 +407,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
             new = _load_codebook(_existing_file(args.new, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check FILE)", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
         diff = old.diff(new)
         label = (args.old, args.new)
     if args.format == "csv":
@@ -406,7 +422,8 @@ def _cmd_codebook_diff(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import CodebookError
+    from .errors import CodebookError, WorkbenchError
+    from .interchange._files import atomic_write
 
     target = Path(args.output).expanduser()
     suffix = target.suffix.lower()
@@ -422,6 +439,8 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
             cb = _load_codebook(_existing_file(args.file, "codebook file"))
         except CodebookError as exc:
             raise CommandError(f"{exc}\n(run: workbench codebook check {args.file})", EXIT_PROBLEMS) from exc
+        except WorkbenchError as exc:
+            raise CommandError(str(exc)) from exc
     else:
         with _open_project(args, create=False) as project:
             versions = project.codebook_versions()
@@ -431,25 +450,25 @@ def _cmd_codebook_export(args: argparse.Namespace, out: _Out) -> int:
                 raise CommandError(f"the project has no codebook version {args.version}; versions: {have or 'none'}")
             cb = project.codebook(version)
     examples = not args.no_examples
-    target.parent.mkdir(parents=True, exist_ok=True)
+    text: str
     if suffix == ".qdc":
         from .interchange import write_qdc
 
-        write_qdc(cb, target)
+        text = write_qdc(cb)
     elif suffix == ".md":
-        target.write_text(cb.to_markdown(examples=examples), encoding="utf-8")
+        text = cb.to_markdown(examples=examples)
     elif suffix in (".html", ".htm"):
         import html
 
         title = html.escape(cb.title or cb.name)
-        page = (
+        text = (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
             f"{cb.to_html(examples=examples)}\n</body></html>\n"
         )
-        target.write_text(page, encoding="utf-8")
     else:
-        cb.to_yaml(target)
+        text = cb.to_yaml()
+    atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"), private=False)
     out.print(f"wrote {target} ({_CODEBOOK_SUFFIXES[suffix]}, codebook {cb.name}, {len(cb.codes)} codes)")
     return EXIT_OK
 
@@ -581,24 +600,84 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
 
 
 # --- export -------------------------------------------------------------------------------
-def _load_key(args: argparse.Namespace):
-    from .privacy import PseudonymKey
+def _key_path(args: argparse.Namespace) -> Path | None:
+    """The key file the command names (with ``--new-key`` and no ``--key``: the default place).
 
+    One rule for every command: a key file inside the project's folder is refused.
+    """
+    from .privacy import PrivacyError, check_key_place, default_key_path
+
+    url = _project_url(args)
     if args.key is None:
-        return None
-    path = Path(args.key).expanduser()
-    if not path.exists():
-        if not args.new_key:
-            raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
-        key = PseudonymKey()
-        key.save(path)
-        return key
-    return PseudonymKey.load(path)  # warns when other users may read the file
+        if not getattr(args, "new_key", False):
+            return None
+        path = default_key_path(url)
+    else:
+        path = Path(args.key).expanduser()
+    try:
+        return check_key_place(path, url)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "") + " (nothing was written)") from exc
+
+
+def _read_key(path: Path):
+    """The key in ``path``; a file that is not a valid key is a usage error (exit 2), never a traceback."""
+    from .privacy import PrivacyError, PseudonymKey
+
+    try:
+        return PseudonymKey.load(path)  # warns when other users may read the file
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(--key names the pseudonym key file of this project; nothing was written)") from exc
+
+
+def _new_key(project: Any, path: Path):
+    """A new key saved at ``path`` (0600), unless the project is bound to another key already."""
+    from .privacy import PrivacyError, PseudonymKey, privacy_state
+
+    bound = privacy_state(project).get("key_id")
+    if bound is not None:
+        raise CommandError(
+            f"this project is bound to the pseudonym key {bound}; --new-key would make another one. "
+            "Name the project's key file with --key (nothing was written)"
+        )
+    key = PseudonymKey()
+    try:
+        key.save(path, project=project)
+    except PrivacyError as exc:
+        raise CommandError(str(exc).replace(", or pass allow_near_project=True", "")) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot write the pseudonym key {path}: {exc.strerror or exc} (nothing was written)") from exc
+    return key
+
+
+def _export_file(args: argparse.Namespace, project: Any, target: Path, kind: str, key: Any, round_: Any) -> Path:
+    from .errors import NotFoundError, WorkbenchError
+    from .privacy import PrivacyError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if kind == "qdpx":
+                from .interchange import write_qdpx
+
+                return write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+            if args.units_only:
+                from .interchange import export_units
+
+                return export_units(project, target, raw=args.raw, key=key)
+            from .interchange import export_codings
+
+            return export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None, round=round_)
+    except PrivacyError as exc:
+        raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
+    except NotFoundError as exc:
+        raise CommandError(_not_found(exc, args)) from exc
+    except WorkbenchError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
-    from .errors import NotFoundError
-    from .privacy import PrivacyError
+    from .privacy import privacy_state
 
     target = Path(args.output).expanduser()
     kind = _EXPORT_SUFFIXES.get(target.suffix.lower())
@@ -616,39 +695,36 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
 
     round_: Any = _round(args)
     round_ = ALL_ROUNDS if round_ is None else round_
-    key = _load_key(args)
+    key_path = _key_path(args)
+    key = None
+    if key_path is not None and key_path.exists():
+        key = _read_key(key_path)
+    elif key_path is not None and not args.new_key:
+        raise CommandError(f"no pseudonym key at {args.key}; pass --new-key to create one there")
     with _open_project(args, create=False) as project:
+        made: Path | None = None  # the key file this command creates
+        if key is None and key_path is not None:
+            key, made = _new_key(project, key_path), key_path
         n = project.n_units()
         show = out.progress(n > 20_000)
         bar = out.bar(3, f"Exporting {target.name}", "step", show)
         try:
             bar.set_postfix_str("reading the project")
             bar.update(1)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                if kind == "qdpx":
-                    from .interchange import write_qdpx
-
-                    written = write_qdpx(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                         round=round_)
-                elif args.units_only:
-                    from .interchange import export_units
-
-                    written = export_units(project, target, raw=args.raw, key=key)
-                else:
-                    from .interchange import export_codings
-
-                    written = export_codings(project, target, raw=args.raw, key=key, coder=args.coder or None,
-                                             round=round_)
+            written = _export_file(args, project, target, kind, key, round_)
             bar.update(2)
-        except PrivacyError as exc:
-            raise CommandError(f"{exc}\n(the CLI takes the key as --key KEYFILE; --new-key creates it)") from exc
-        except NotFoundError as exc:
-            raise CommandError(_not_found(exc, args)) from exc
+        except BaseException:
+            # a key made for an export that failed goes too, unless the project is bound to it now
+            if made is not None and privacy_state(project).get("key_id") != getattr(key, "key_id", None):
+                made.unlink(missing_ok=True)
+            raise
         finally:
             bar.close()
+    if made is not None:
+        out.note(f"created the pseudonym key {made} (readable by you only); back it up and keep it apart "
+                 "from the project: later exports need it for the same pseudonyms and ids")
     what = "units" if args.units_only else "units and codings"
-    data = "raw (real names: keep it private)" if args.raw else "pseudonymised"
+    data = "raw (real names: readable by you only, keep it private)" if args.raw else "pseudonymised"
     out.print(f"wrote {written} ({what} of {n} units, {data})")
     return EXIT_OK
 
@@ -671,8 +747,11 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
 
     output = Path(args.output).expanduser() if args.output else notebook.with_suffix(".html")
     options: dict[str, Any] = {}
-    if args.key is not None:
-        options["key"] = args.key
+    key_path = _key_path(args)  # one rule: never inside the project's folder
+    if key_path is not None:
+        if key_path.exists():
+            _read_key(key_path)  # a broken key file is said now, before the notebook runs
+        options["key"] = str(key_path)
     if args.raw:
         options["pseudonymise"] = False
     if args.units:
@@ -812,6 +891,93 @@ def _cmd_hub(args: argparse.Namespace, out: _Out) -> int:
     return EXIT_OK  # pragma: no cover - not reached
 
 
+# --- merge and kit -----------------------------------------------------------------------
+def _same_coders(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``--same-coder A=B`` (or ``A``, meaning ``A=A``) as ``{A: B}``."""
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        other, sep, here = pair.partition("=")
+        other, here = other.strip(), (here if sep else other).strip()
+        if not other or not here:
+            raise CommandError(f"--same-coder {pair!r}: give NAME_THERE=NAME_HERE, e.g. --same-coder alice=alice")
+        if other in out and out[other] != here:
+            raise CommandError(f"--same-coder names {other!r} twice ({out[other]!r} and {here!r})")
+        out[other] = here
+    return out
+
+
+def _cmd_merge(args: argparse.Namespace, out: _Out) -> int:
+    import pandas as pd
+
+    from .errors import StoreError, WorkbenchError
+    from .storage.merge import REPORT_COLUMNS, MergeSource
+
+    same = _same_coders(args.same_coder)
+    others = [o if _is_url(o) else str(_existing_file(o, "project or .qdpx file to merge")) for o in args.others]
+    status = EXIT_OK
+    with _open_project(args, create=False) as project:
+        for other in others:
+            try:
+                if other.lower().endswith(".qdpx"):
+                    from .interchange import read_qdpx
+
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the report lists what reading found
+                        source: Any = MergeSource.from_refi(read_qdpx(other), name=other)
+                else:
+                    source = other
+                report = project.merge(source, same_coder=same, dry_run=args.dry_run)
+            except StoreError:
+                raise
+            except (WorkbenchError, TypeError, ValueError) as exc:  # e.g. same-named coders: nothing was written
+                out.error(f"{other}: {exc.args[0] if exc.args else exc}")
+                status = max(status, EXIT_USAGE)
+                continue
+            merged = report.set_index("kind")
+            head = "would merge" if args.dry_run else "merged"
+            out.print(f"{head} {other}: " + ", ".join(
+                f"{int(merged.loc[k, 'n_merged'])} {k}" for k in ("events", "memos", "adjudications")
+            ) + f" ({int(merged.loc['events', 'n_already'])} events already here)")
+            with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+                out.print(report[REPORT_COLUMNS[:5]].to_string(index=False))
+            for line in report["detail"]:
+                for part in [p for p in line.split("; ") if p]:
+                    out.print(f"  {part}")
+            if report.attrs["problems"]:
+                out.print(f"{len(report.attrs['problems'])} problem(s): see above; what was not merged stays out")
+                status = max(status, EXIT_PROBLEMS)
+    if args.dry_run:
+        out.note("dry run: nothing was written")
+    return status
+
+
+def _cmd_kit(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import NotFoundError
+
+    target = Path(args.output).expanduser() if not _is_url(args.output) else args.output
+    if isinstance(target, Path) and target.exists():
+        raise CommandError(f"{target} exists; a kit is written to a new file (choose another name or remove it)")
+    round_ = _round(args)
+    if round_ is None:
+        raise CommandError("a kit is for one round: give --round NAME or --round-id N")
+    with _open_project(args, create=False) as project:
+        try:
+            made = project.kit(target, coder=args.coder, round=round_)
+        except NotFoundError as exc:
+            raise CommandError(_not_found(exc, args)) from exc
+        except ValueError as exc:
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+    where = str(Path(made["path"]).resolve()) if isinstance(target, Path) else made["path"]
+    out.print(f"wrote {made['path']}: a kit for {made['coder']} in round {made['round']!r}: {made['n_units']} unit(s) "
+              f"to code, {made['n_context']} more for context, codebook version {made['codebook_version']}, "
+              f"{made['n_events']} coding event(s) so far")
+    out.print(f"the coder opens it with: WB_PROJECT={shlex.quote(where)} make app   "
+              f"(or: workbench --project {shlex.quote(str(made['path']))} app)")
+    out.print(f"bring it back with: workbench --project {shlex.quote(_project_url(args))} merge "
+              f"{shlex.quote(str(made['path']))}")
+    return EXIT_OK
+
+
 # --- the parser ---------------------------------------------------------------------------
 _EPILOG = """exit codes: 0 success; 1 the work found problems (invalid codebook, rejected records,
 agreement below --fail-under); 2 usage error, bad input or missing file; 3 store error;
@@ -925,8 +1091,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "contact data redacted unless --raw; a project holding raw data needs its "
                                    "pseudonym key (--key) either way.")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.csv, OUT.xlsx or OUT.qdpx")
-    p.add_argument("--key", metavar="KEYFILE", help="the project's pseudonym key file (keep it apart from the project)")
-    p.add_argument("--new-key", action="store_true", help="create the key file named by --key if it does not exist")
+    p.add_argument("--key", metavar="KEYFILE",
+                   help="the project's pseudonym key file (never inside the project's folder)")
+    p.add_argument("--new-key", action="store_true",
+                   help="create the key file named by --key if it does not exist (without --key: in your "
+                        "configuration folder, ~/.config/workbench/keys/, or $WB_KEY_DIR); nothing is created "
+                        "when the export fails")
     p.add_argument("--raw", action="store_true",
                    help="real names (needs --key as proof); the file is made private, and written under exports/ "
                         "(ignored by git) when -o names no folder")
@@ -1019,6 +1189,32 @@ def build_parser() -> argparse.ArgumentParser:
                        description=hub_command_line.DESCRIPTION)
     hub_command_line.add_arguments(p)
     p.set_defaults(func=_cmd_hub)
+
+    p = sub.add_parser("merge", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="merge other projects' or .qdpx exports' codings into the project",
+                       description="Append the coding events, memos, flags and decisions of other projects (SQLite "
+                                   "files, URLs, coders' kits) or .qdpx exports to the project, with their coder, "
+                                   "round, codebook version and time. Nothing is overwritten; merging again changes "
+                                   "nothing. Units are matched by id and text; the work on a unit whose text differs "
+                                   "is not merged. Exit 1 when something was left out, 2 when a coder's name is in "
+                                   "both projects and --same-coder does not say who they are.")
+    p.add_argument("others", nargs="+", metavar="OTHER", help="another project (a .db file or a URL) or a .qdpx export")
+    p.add_argument("--same-coder", action="append", metavar="A=B",
+                   help="coder A of OTHER is coder B of this project (or a new coder B); repeat for each")
+    p.add_argument("--dry-run", action="store_true", help="report what would be merged and write nothing")
+    p.set_defaults(func=_cmd_merge)
+
+    p = sub.add_parser("kit", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="write a coder's kit: their units of a round, to code offline and merge back",
+                       description="Write a new project holding only what one coder needs for one round: their "
+                                   "assigned units (and the posts they reply to, for context), the round's codebook "
+                                   "version and their codings so far. They code it in the coder app; merge it back "
+                                   "with workbench merge.")
+    p.add_argument("--coder", required=True, metavar="C", help="the coder the kit is for")
+    p.add_argument("--round", "-r", metavar="NAME", help="the round (open) to code, by its name")
+    p.add_argument("--round-id", type=int, metavar="N", help="the round (open) to code, by its id")
+    p.add_argument("-o", "--output", required=True, metavar="KIT.db", help="a new SQLite file (or an empty database URL)")
+    p.set_defaults(func=_cmd_kit)
     return parser
 
 

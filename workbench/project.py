@@ -66,7 +66,10 @@ from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
 from .storage.codings import Codings
+from .storage.kit import Kit
 from .storage.memos import Memos
+from .storage.merge import Merge
+from .storage.models import ModelRuns
 from .storage.queue import Queue
 from .storage.restructure import Restructure
 from .storage.rounds import Rounds
@@ -216,6 +219,9 @@ class Project:
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
+        self._merge = Merge(kernel, self._codebooks)
+        self._kit = Kit(kernel)
+        self._models = ModelRuns(kernel, self._codings, access)
         try:
             access.bind(coder)
         except BaseException:
@@ -305,6 +311,11 @@ class Project:
     unit_codes = _via("_codings", Codings.unit_codes)
     rebuild_state = _via("_codings", Codings.rebuild_state, _supervisor)
 
+    # model coders' codings and runs (wb.assist): storage.models
+    code_model = _via("_models", ModelRuns.code_model, _supervisor)
+    save_model_run = _via("_models", ModelRuns.save_model_run, _supervisor)
+    model_runs = _via("_models", ModelRuns.model_runs, _supervisor)
+
     # a coder's queue: storage.queue
     next_unit = _via("_queue", Queue.next_unit)
     queue = _via("_queue", Queue.queue)
@@ -332,6 +343,10 @@ class Project:
     decisions = _via("_adjudication", Adjudication.decisions, _settled)
     gold = _via("_adjudication", Adjudication.gold, _settled)
     proposals = _via("_adjudication", Adjudication.proposals, _settled)
+
+    # merging projects and coders' kits: storage.merge, storage.kit
+    merge = _via("_merge", Merge.merge, _supervisor)
+    kit = _via("_kit", Kit.kit, _supervisor)
 
     # --- what combines parts --------------------------------------------------------------------
     def round(self, round: str | int) -> Round:

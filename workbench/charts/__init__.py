@@ -56,9 +56,12 @@ adjudicated (gold) codes are stored to chart the consensus.
 Untrusted text
 --------------
 Every string that enters a chart's data or title (post text, authors, thread ids,
-codes, coder names) is escaped first (``&``, ``<`` and ``>`` by
-:func:`workbench.escape.html`; quotes stay readable), so a ``<script>`` in a post can
-never reach the HTML a chart is published in.
+codes, coder names) is kept as it is and escaped exactly once, where it meets HTML:
+Vega draws it as SVG text (markup in a label is shown, never parsed), vega-tooltip
+escapes it in tooltips, and a chart's specification goes into an HTML page as JSON
+through :func:`workbench.escape.json_for_script` (:func:`save`,
+:func:`workbench.report.publish`), so a ``<script>`` in a post shows as text and never
+runs.
 
 Size
 ----

@@ -1,4 +1,4 @@
-"""Helpers shared by the chart modules: frame checks, id joins, code order and colours, escaping.
+"""Helpers shared by the chart modules: frame checks, id joins, code order and colours, chart text.
 
 Private to :mod:`workbench.charts`; nothing here draws a chart.
 """
@@ -12,7 +12,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .. import escape as _escape
 from ..codebook import Codebook
 
 __all__ = [
@@ -57,21 +56,27 @@ CodeColors = Codebook | Mapping[str, str] | None
 
 # --- untrusted text -------------------------------------------------------------------------
 def esc(value: Any) -> str:
-    """Untrusted text made safe for HTML, as every chart label is: ``&``, ``<``, ``>`` escaped.
+    """Untrusted text as a chart shows it: the text itself, as a string, never HTML-escaped.
 
-    Quotes stay readable (``We're``): the escaping is :func:`workbench.escape.html` with
-    its quote entities turned back. This is the one place charts escape text.
+    Vega draws labels, titles and legends as SVG text nodes (markup in them is shown, not
+    parsed) and vega-tooltip escapes what it puts into its tooltip, so text escaped here
+    would be escaped twice (``&amp;lt;img …`` on the screen). Where a chart's
+    specification goes into an HTML page, it goes as JSON through
+    :func:`workbench.escape.json_for_script` (:func:`workbench.charts.save`,
+    :func:`workbench.report.publish`). This is the one place chart text is prepared.
 
     Examples
     --------
     >>> esc("<b>We're</b> & co")
-    "&lt;b&gt;We're&lt;/b&gt; &amp; co"
+    "<b>We're</b> & co"
+    >>> esc(7)
+    '7'
     """
-    return _escape.html(str(value)).replace("&quot;", '"').replace("&#x27;", "'")
+    return str(value)
 
 
 def esc_series(series: pd.Series) -> pd.Series:
-    """:func:`esc` of every value of ``series`` (each distinct value escaped once)."""
+    """:func:`esc` of every value of ``series`` (strings, each distinct value converted once)."""
     uniq = pd.unique(series.astype(object))
     mapping = {u: esc(u) for u in uniq}
     return series.astype(object).map(mapping)

@@ -17,7 +17,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .. import escape as _escape
 from ..agreement import THRESHOLDS, band
 from ._frames import PALETTE, check_frame, esc, esc_series, rounded
 
@@ -410,4 +409,4 @@ def coder_matrix_chart(
         color=alt.Color("value:Q", title="alpha", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1], clamp=True))
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("value:Q", format=".2f"))
-    return (rect + text).properties(title=_escape.html(title), width=alt.Step(56), height=alt.Step(32))
+    return (rect + text).properties(title=esc(title), width=alt.Step(56), height=alt.Step(32))

@@ -29,6 +29,8 @@ from typing import Any
 
 import altair as alt
 
+from .. import escape
+
 __all__ = ["FORMATS", "save", "to_svg", "to_vega", "vega_bundle", "vl_version"]
 
 #: The file suffixes :func:`save` writes.
@@ -202,5 +204,27 @@ def save(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> P
     elif suffix == ".pdf":
         path.write_bytes(vlc.vegalite_to_pdf(spec, vl_version=version))
     else:
-        path.write_text(vlc.vegalite_to_html(spec, vl_version=version, bundle=True), encoding="utf-8")
+        path.write_text(_html(vlc.vegalite_to_html(spec, vl_version=version, bundle=True), spec), encoding="utf-8")
     return path
+
+
+_SPEC_LINE = "const spec = "
+
+
+def _html(page: str, spec: Mapping[str, Any]) -> str:
+    """vl-convert's standalone page with its specification written by :func:`escape.json_for_script`.
+
+    vl-convert puts the specification into an inline ``<script>`` as plain JSON, where a
+    ``</script>`` or ``<!--<script>`` in a label would end the element or hide its end.
+    The specification is one line of compact JSON (no raw line break) after ``</head>``.
+    """
+    start = page.find(_SPEC_LINE, max(page.find("</head>"), 0))
+    end = page.find("\n", start)
+    literal = page[start + len(_SPEC_LINE) : end].rstrip().removesuffix(";") if start >= 0 and end > 0 else ""
+    try:
+        same = json.loads(literal) == json.loads(json.dumps(spec))
+    except ValueError:
+        same = False
+    if not same:  # pragma: no cover - a vl-convert whose page has another shape
+        raise RuntimeError("vl-convert's HTML page has changed shape: cannot place the chart's specification safely")
+    return page[: start + len(_SPEC_LINE)] + escape.json_for_script(spec) + ";" + page[end:]

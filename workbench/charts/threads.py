@@ -113,7 +113,7 @@ def thread_tree(
     >>> spec = thread_tree(codings, units, "t").to_dict()
     >>> nodes = spec["datasets"][spec["layer"][1]["data"]["name"]]
     >>> [(r["row"], r["depth"], r["code"], r["text"]) for r in nodes]
-    [(0, 0, '(not coded)', 'It hurt.'), (1, 1, 'defensive', 'Not all of us &lt;b&gt;!&lt;/b&gt;'), (2, 2, '(not coded)', 'That is not the point.')]
+    [(0, 0, '(not coded)', 'It hurt.'), (1, 1, 'defensive', 'Not all of us <b>!</b>'), (2, 2, '(not coded)', 'That is not the point.')]
     """
     max_units = check_int(max_units, "max_units", 1)
     max_chars = check_int(max_chars, "max_chars", 1)

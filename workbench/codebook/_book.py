@@ -12,7 +12,7 @@ import yaml
 from ..errors import CodebookError
 from ._validate import Problems, check, parse
 from ._values import Code, CodeGroup, code_guid
-from ._yaml import KeyPath, compose
+from ._yaml import KeyPath, compose, read_text
 from .diff import CodebookDiff, diff_codebooks
 from .render import to_html, to_markdown
 
@@ -131,7 +131,7 @@ class Codebook:
         ['definition', 'parent']
         """
         probs = Problems(self.path, self._lines)
-        check(self.codes, self.groups, probs)
+        check(self.codes, self.groups, probs, name=self.name)
         return probs.items
 
     def validate(self) -> Codebook:
@@ -145,7 +145,7 @@ class Codebook:
         workbench.errors.CodebookError: code 'a', field 'shortcut': shortcut 'j' is a navigation key ...
         """
         probs = Problems(self.path, self._lines)
-        check(self.codes, self.groups, probs)
+        check(self.codes, self.groups, probs, name=self.name)
         probs.raise_if_any()
         return self
 
@@ -212,18 +212,16 @@ class Codebook:
         return clean(out)
 
     @classmethod
-    def from_yaml(cls, path: str | Path, *, validate: bool = True) -> Codebook:
+    def from_yaml(cls, path: str | Path, *, validate: bool = True, max_bytes: int | None = None) -> Codebook:
         """Load and validate a codebook from a YAML file.
 
         Errors name the file, the line and the field, e.g.
         ``codebooks/x.yaml, line 12, code 'defensive', field 'shortcut': duplicate shortcut 'd' ...``.
+        A file larger than ``max_bytes`` (default 16 MiB, or ``$WB_MAX_CODEBOOK_BYTES``), not
+        UTF-8, or nested too deeply is refused with a :class:`CodebookError` naming it.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CodebookError(f"no codebook file at {path}", path=path) from None
-        return cls.from_yaml_text(text, path=str(path), validate=validate)
+        return cls.from_yaml_text(read_text(path, max_bytes), path=str(path), validate=validate)
 
     @classmethod
     def from_yaml_text(cls, text: str, *, path: str | None = None, validate: bool = True) -> Codebook:

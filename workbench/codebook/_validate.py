@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import CodebookError
+from ..errors import CodebookError, IdentifierError
+from ..identifiers import MAX_NAME_LENGTH, clean_name
 from ._values import COLOR_PATTERN, RESERVED_SHORTCUTS, SLUG_PATTERN, Code, CodeGroup, Example, slugify
 from ._yaml import KeyPath
 
@@ -60,6 +61,8 @@ class Problems:
 
     def add(self, message: str, *at: Any, field: str | None = None, code: str | None = None) -> None:
         """Record a problem at key path ``at`` (its line is looked up)."""
+        if code is not None and len(code) > MAX_NAME_LENGTH:  # a hostile name is not repeated whole
+            code = code[:40] + "…"
         self.items.append(CodebookError(message, path=self.path, line=self.line(*at), field=field, code=code))
 
     def raise_if_any(self) -> None:
@@ -82,6 +85,15 @@ def _suggest(key: str, valid: Sequence[str]) -> str:
     close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown key {key!r}{hint} Valid keys: {', '.join(valid)}"
+
+
+def _name_problem(value: str, what: str) -> str | None:
+    """What is wrong with a codebook or group name by the naming rules of :mod:`workbench.identifiers`, or None."""
+    try:
+        clean_name(value, what=what)
+    except IdentifierError as exc:
+        return str(exc)
+    return None
 
 
 def _is_text(v: Any) -> bool:
@@ -179,6 +191,8 @@ def parse(data: Any, path: str | None, lines: Mapping[KeyPath, int] | None, prob
     if not isinstance(name, str) or not name.strip():
         probs.add("the codebook needs a name (a slug such as 'response-types')", "name", field="name")
         name = _text(name)
+    elif (problem := _name_problem(name, "codebook")) is not None:
+        probs.add(problem, "name", field="name")
     for key in ("title", "description"):
         if not _is_text(data.get(key)):
             probs.add(f"{key} must be text", key, field=key)
@@ -281,7 +295,12 @@ def parse(data: Any, path: str | None, lines: Mapping[KeyPath, int] | None, prob
 
 
 def check(
-    codes: Sequence[Code], groups: Sequence[CodeGroup], probs: Problems, raw_codes: Sequence[Any] | None = None
+    codes: Sequence[Code],
+    groups: Sequence[CodeGroup],
+    probs: Problems,
+    raw_codes: Sequence[Any] | None = None,
+    *,
+    name: str | None = None,
 ) -> None:
     """The semantic rules: names, shortcuts, parents, cycles, groups, colours, definitions.
 
@@ -293,6 +312,8 @@ def check(
         Where each broken rule is added, with its line when ``probs`` knows the lines.
     raw_codes : sequence, optional
         The ``codes`` list as read from the file, to tell which entry a code came from.
+    name : str, optional
+        The codebook's name, checked by the naming rules of :mod:`workbench.identifiers`.
 
     Returns
     -------
@@ -320,12 +341,24 @@ def check(
     first_key: dict[str, Code] = {}
     group_names = [g.name for g in groups]
     seen_groups: set[str] = set()
+    if name is not None and (problem := _name_problem(name, "codebook")) is not None:
+        probs.add(problem, "name", field="name")
     for i, g in enumerate(groups):
-        if g.name in seen_groups:
+        if (problem := _name_problem(g.name, "group")) is not None:
+            probs.add(problem, "groups", i, "name", field="name")
+        elif g.name in seen_groups:
             probs.add(f"duplicate group name {g.name!r}", "groups", i, "name", field="name")
         seen_groups.add(g.name)
     for c in codes:
-        if not SLUG_PATTERN.match(c.name):
+        if len(c.name) > MAX_NAME_LENGTH:
+            probs.add(
+                f"name is {len(c.name)} characters long; code names are at most {MAX_NAME_LENGTH} "
+                "(put the readable name in label)",
+                *loc(c, "name"),
+                field="name",
+                code=c.name,
+            )
+        elif not SLUG_PATTERN.match(c.name):
             probs.add(
                 f"name {c.name!r} is not a slug: use lower-case letters, digits and '-' "
                 f"(e.g. {slugify(c.name)!r}); put the readable name in label",

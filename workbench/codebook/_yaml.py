@@ -1,17 +1,54 @@
-"""YAML with line numbers: the data of a codebook file and where each key stands in it."""
+"""YAML with line numbers: the data of a codebook file and where each key stands in it.
+
+A codebook file may come from anywhere: it is read within :data:`MAX_CODEBOOK_BYTES`
+(raised with ``max_bytes=`` or the environment variable ``WB_MAX_CODEBOOK_BYTES``), YAML
+nested too deep is refused, and anchors and aliases are walked once (a "billion laughs"
+file costs no more than its size).
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import CodebookError
 
-__all__ = ["KeyPath", "compose"]
+__all__ = ["KeyPath", "compose", "read_text", "MAX_CODEBOOK_BYTES", "CODEBOOK_BYTES_ENV"]
 
 #: A key path into the parsed data, e.g. ``("codes", 3, "color")``.
 KeyPath = tuple[Any, ...]
+
+#: The largest codebook file read (a codebook of 500 codes with examples is about 1 MB).
+MAX_CODEBOOK_BYTES = 16 << 20
+CODEBOOK_BYTES_ENV = "WB_MAX_CODEBOOK_BYTES"
+
+
+def read_text(path: Path, max_bytes: int | None = None) -> str:
+    """A codebook file's text, read within the size limit (errors name the file)."""
+    limit = max_bytes
+    if limit is None:
+        raw = os.environ.get(CODEBOOK_BYTES_ENV, "").strip()
+        limit = int(raw) if raw.isdigit() and int(raw) > 0 else MAX_CODEBOOK_BYTES
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise CodebookError(f"no codebook file at {path}", path=path) from None
+    except OSError as exc:
+        raise CodebookError(f"cannot read the codebook file: {exc.strerror or exc}", path=path) from None
+    if len(data) > limit:
+        raise CodebookError(
+            f"larger than {limit:,} bytes, too large for a codebook; if it is one, read it with "
+            f"Codebook.from_yaml(path, max_bytes=N) or set the environment variable {CODEBOOK_BYTES_ENV}=N",
+            path=path,
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CodebookError(f"not UTF-8 text (byte {exc.start}); save the codebook as UTF-8", path=path) from None
 
 
 def compose(text: str, path: str | None) -> tuple[Any, dict[KeyPath, int], list[CodebookError]]:
@@ -40,6 +77,8 @@ def compose(text: str, path: str | None) -> tuple[Any, dict[KeyPath, int], list[
     try:
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
+    except RecursionError:
+        raise CodebookError("YAML nested too deeply to be a codebook", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CodebookError(
@@ -51,9 +90,13 @@ def compose(text: str, path: str | None) -> tuple[Any, dict[KeyPath, int], list[
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     problems: list[CodebookError] = []
+    visited: set[int] = set()
 
     def walk(n: yaml.Node, at: KeyPath) -> None:
         lines.setdefault(at, n.start_mark.line + 1)
+        if id(n) in visited:  # an alias: its node was walked where its anchor stands
+            return
+        visited.add(id(n))
         if isinstance(n, yaml.MappingNode):
             seen: dict[str, int] = {}
             for k, v in n.value:
@@ -80,5 +123,8 @@ def compose(text: str, path: str | None) -> tuple[Any, dict[KeyPath, int], list[
                 walk(item, at + (i,))
 
     if node is not None:
-        walk(node, ())
+        try:
+            walk(node, ())
+        except RecursionError:
+            raise CodebookError("YAML nested too deeply to be a codebook", path=path) from None
     return data, lines, problems

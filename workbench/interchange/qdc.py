@@ -23,7 +23,10 @@ from typing import Any
 from ..codebook import COLOR_PATTERN, Code, Codebook, CodeGroup, Example, code_guid, group_guid, slugify
 from ..errors import CodebookError, located
 from ..escape import xml_text
+from ..identifiers import MAX_NAME_LENGTH
+from ._files import atomic_write
 from ._xml import ORIGIN, child, children, local, normal_guid, parse_xml, serialise
+from .limits import resolve_limits
 
 __all__ = [
     "CODEBOOK_NS",
@@ -250,11 +253,16 @@ def write_qdc(codebook: Codebook, path: str | Path | None = None) -> str:
         raise CodebookError("a REFI-QDA codebook needs at least one code", path=codebook.path)
     text = serialise(_codebook_root(codebook))
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), private=False)
     return text
 
 
 # --- reading codebooks ----------------------------------------------------------------------
+def _slug(label: str) -> str:
+    """A code or group name made from another tool's label, within the length of a name."""
+    return slugify(label)[: MAX_NAME_LENGTH - 4].strip("-") or "code"
+
+
 def _unique(name: str, taken: set[str]) -> str:
     if name not in taken:
         taken.add(name)
@@ -297,7 +305,7 @@ def codebook_from_element(root: ET.Element, *, name: str | None, where: str | No
         guid = normal_guid(el.get("guid"))
         desc_el = child(el, "Description")
         desc = _parse_description(desc_el.text or "") if desc_el is not None else {"definition": ""}
-        slug = desc.pop("name", None) or slugify(label)
+        slug = desc.pop("name", None) or _slug(label)
         slug = _unique(slug, taken)
         color = el.get("color")
         if color is not None and not COLOR_PATTERN.match(color):
@@ -348,7 +356,7 @@ def codebook_from_element(root: ET.Element, *, name: str | None, where: str | No
         desc_el = child(s, "Description")
         desc = (desc_el.text or "").strip() if desc_el is not None else ""
         m = _GROUP_MARK.search(desc)
-        gname = _unique(m.group("name") if m else slugify(label), gtaken)
+        gname = _unique(m.group("name") if m else _slug(label), gtaken)
         exclusive = bool(m and m.group("kind") == "exclusive")
         desc = _GROUP_MARK.sub("", desc).strip()
         groups.append(CodeGroup(name=gname, label=label if label != gname else "", exclusive=exclusive, description=desc))
@@ -371,7 +379,7 @@ def codebook_from_element(root: ET.Element, *, name: str | None, where: str | No
     codes = [Code(**{**c.__dict__, "group": code_group.get(c.name)}) for c in codes]
     origin = root.get("origin") or ""
     m = re.search(r"\(codebook (?P<name>[^)\s]+)\)", origin)
-    cb_name = name or (m.group("name") if m else None) or (slugify(Path(where).stem) if where else "imported")
+    cb_name = name or (m.group("name") if m else None) or (_slug(Path(where).stem) if where else "imported")
     cb = Codebook(name=cb_name, codes=tuple(codes), groups=tuple(groups), path=where)
     problems = cb.problems()
     if problems:
@@ -379,7 +387,9 @@ def codebook_from_element(root: ET.Element, *, name: str | None, where: str | No
     return cb
 
 
-def read_qdc(source: str | Path | bytes, *, name: str | None = None) -> Codebook:
+def read_qdc(
+    source: str | Path | bytes, *, name: str | None = None, limits: Mapping[str, int] | None = None
+) -> Codebook:
     """Read a REFI-QDA codebook (``.qdc``) written by the workbench or another QDA program.
 
     Categories (``isCodable="false"``) become codes with ``codable=False``; ``Sets``
@@ -393,6 +403,10 @@ def read_qdc(source: str | Path | bytes, *, name: str | None = None) -> Codebook
         A file path, or the XML itself.
     name : str, optional
         The codebook's name (default: the one the workbench wrote, else the file name).
+    limits : mapping, optional
+        Limits raised for this call, e.g. ``{"max_xml_bytes": 2**30}`` (see
+        :mod:`workbench.interchange.limits`: the XML is read within its size, number of
+        elements and nesting).
 
     Returns
     -------
@@ -404,8 +418,10 @@ def read_qdc(source: str | Path | bytes, *, name: str | None = None) -> Codebook
     CodebookError
         Not well-formed XML, a DTD or entities, another root element, or a codebook that
         breaks a rule (file, line and field named).
+    LimitError
+        Beyond a limit of :mod:`workbench.interchange.limits` (the file and the limit named).
     """
-    root, where = parse_xml(source, "codebook")
+    root, where = parse_xml(source, "codebook", limits=resolve_limits(limits))
     if local(root.tag) != "CodeBook":
         raise CodebookError(f"the root element is <{local(root.tag)}>, not <CodeBook>: not a REFI-QDA codebook", path=where)
     return codebook_from_element(root, name=name, where=where)

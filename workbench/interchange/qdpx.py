@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import uuid
 import warnings
 import xml.etree.ElementTree as ET  # building only; parsing goes through defusedxml
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +29,14 @@ import pandas as pd
 
 from ..codebook import GUID_NAMESPACE, Code, Codebook
 from ..corpus import make_units
-from ..errors import UnknownRoundError, WorkbenchError, located
+from ..errors import UnknownRoundError, WorkbenchError
 from ..escape import xml_text
-from ..privacy import export_view
+from ..privacy import ExportView, export_view
 from ..sentinels import ALL_ROUNDS
-from ._xml import ORIGIN, child, children, local, normal_guid, parse_xml, serialise
-from .qdc import code_elements, code_guids, codebook_from_element, set_elements
+from ._files import atomic_write
+from ._qdpx_read import RefiProject, read_project
+from ._xml import ORIGIN, serialise
+from .qdc import code_elements, code_guids, set_elements
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project import Project
@@ -134,19 +135,24 @@ def write_qdpx(
         The project name (default: the file's stem).
     raw, key
         Privacy (see :func:`workbench.privacy.export_view`): by default the export holds
-        pseudonymised authors and redacted texts (a raw project needs its ``key`` for
-        that); ``raw=True`` exports real names and needs the project's key as proof.
+        pseudonymised authors and redacted texts, and every unit, thread and parent id,
+        source name and anchor example's unit is a pseudonymous id keyed by the key (a
+        raw project needs its ``key`` for that); ``raw=True`` exports real names and ids,
+        needs the project's key as proof, and the file is made readable by its owner only.
+        Either way the file is written atomically: nothing is left when the export fails.
 
     Returns
     -------
     Path
         The file written.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     cb = project.codebook(codebook_version)
     view = export_view(project, raw=raw, key=key, coder=coder, round=round)
     codings = view.codings
     cb = _with_missing_codes(project, cb, set(codings["code"]))
+    if not view.raw:
+        cb = _examples_pseudonymised(cb, view)
     guids = code_guids(cb)
     units = view.units
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -173,10 +179,8 @@ def write_qdpx(
     files: dict[str, str] = {}
     if not units.empty:
         sources = ET.SubElement(root, "Sources")
-        titles = {}
-        threads = project.threads()
-        if not threads.empty:
-            titles = {t: ti for t, ti in zip(threads["thread_id"], threads["title"]) if isinstance(ti, str) and ti}
+        threads = view.threads  # ids, titles and file names as the view may show them
+        titles = {t: ti for t, ti in zip(threads["thread_id"], threads["title"]) if isinstance(ti, str) and ti}
         by_unit = {}
         skipped = 0
         for thread_id, part in units.groupby("thread_id", sort=False):
@@ -239,12 +243,25 @@ def write_qdpx(
     set_elements(root, cb, guids, member="targetGUID")
 
     xml = serialise(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("project.qde", xml.encode("utf-8"))
-        for name_, text in files.items():
-            z.writestr(name_, text.encode("utf-8"))
-    return path
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("project.qde", xml.encode("utf-8"))
+            for name_, text in files.items():
+                z.writestr(name_, text.encode("utf-8"))
+
+    return atomic_write(path, write, private=view.raw)
+
+
+def _examples_pseudonymised(cb: Codebook, view: ExportView) -> Codebook:
+    """The codebook with the unit ids of its anchor examples mapped as the view maps ids."""
+
+    def mapped(examples):
+        return tuple(replace(e, unit=view.pseudonymous_id(e.unit)) if e.unit else e for e in examples)
+
+    return cb.replace(codes=tuple(
+        replace(c, examples=mapped(c.examples), near_misses=mapped(c.near_misses)) for c in cb.codes
+    ))
 
 
 def _with_missing_codes(project: Project, cb: Codebook, used: set[str]) -> Codebook:
@@ -274,219 +291,53 @@ def _with_missing_codes(project: Project, cb: Codebook, used: set[str]) -> Codeb
     return cb.replace(codes=cb.codes + tuple(extra))
 
 
-@dataclass
-class RefiProject:
-    """What a ``.qdpx`` file holds, in workbench terms.
-
-    Attributes
-    ----------
-    name : str
-    codebook : Codebook
-    units : DataFrame
-        ``unit_id, thread_id, parent_id, author, kind, status, text`` (pass it to
-        :func:`workbench.make_units` to store it).
-    codings : DataFrame
-        ``unit_id, coder, code, round, span_start, span_end, at`` (span relative to the
-        unit's text; NA for the whole unit).
-    users : list of str
-    warnings : list of str
-    """
-
-    name: str
-    codebook: Codebook
-    units: pd.DataFrame
-    codings: pd.DataFrame
-    users: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-_HEADER = re.compile(r"^\[unit (?P<id>\S+)(?: · [^\n]*)?\]\n", re.M)
-
-
-def _spans_ok(spans: Any, text: str) -> bool:
-    """Whether unit spans read from a description fit the text (a file may lie)."""
-    if not isinstance(spans, list) or not spans:
-        return False
-    for s in spans:
-        if not isinstance(s, dict) or not isinstance(s.get("unit_id"), str):
-            return False
-        start, end = s.get("start"), s.get("end")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(text)):
-            return False
-    return True
-
-
-def _units_of(source: ET.Element, text: str, sname: str) -> tuple[str, list[dict[str, Any]]]:
-    desc_el = child(source, "Description")
-    desc = (desc_el.text or "") if desc_el is not None else ""
-    if "Workbench thread" in desc and "{" in desc:
-        try:
-            meta = json.loads(desc[desc.index("{") :])
-            if isinstance(meta, dict) and "thread_id" in meta and _spans_ok(meta.get("units"), text):
-                return str(meta["thread_id"]), list(meta["units"])
-        except ValueError:
-            pass
-    matches = list(_HEADER.finditer(text))
-    if matches:
-        spans = []
-        for i, m in enumerate(matches):
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-            body_end = end
-            while body_end > m.end() and text[body_end - 1] == "\n":
-                body_end -= 1
-            spans.append({"unit_id": m.group("id"), "start": m.end(), "end": body_end})
-        return sname, spans
-    return sname, [{"unit_id": sname, "start": 0, "end": len(text)}]
-
-
-def read_qdpx(path: str | Path) -> RefiProject:
+def read_qdpx(path: str | Path, *, limits: Mapping[str, int] | None = None) -> RefiProject:
     """Read a REFI-QDA project (``.qdpx``): its codebook, text sources as units, and codings.
 
     Sources written by :func:`write_qdpx` come back as their original units; other
     tools' text sources become one unit each (or one per ``[unit …]`` header), and a
-    selection is assigned to the unit where it starts (clipped to it).
+    selection is assigned to the unit where it starts (clipped to it, and reported when it
+    runs across a unit boundary).
+
+    The file is not trusted: the zip and its XML are read within the limits of
+    :mod:`workbench.interchange.limits` (a zip bomb or XML nested too deep stops the read
+    with a :class:`~workbench.interchange.limits.LimitError` that names the file, the
+    member, the limit and how to raise it), and every broken element (a selection without
+    a valid ``startPosition``, a coding of an unknown code, a source whose text is missing
+    or not UTF-8) is skipped and reported in ``warnings`` (and as a warning), naming the
+    file and the element; the good ones are kept.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.qdpx`` file.
+    limits : mapping, optional
+        Limits raised for this call, e.g. ``{"max_member_bytes": 2**30}`` (see
+        :mod:`workbench.interchange.limits`).
+
+    Returns
+    -------
+    RefiProject
+        Its name, codebook, units, codings, users and the report of what was skipped.
+
+    Raises
+    ------
+    WorkbenchError
+        Not a zip, no ``project.qde``, or a zip too damaged to read (naming the file and
+        the member); :class:`~workbench.interchange.limits.LimitError` beyond a limit;
+        :class:`~workbench.errors.CodebookError` for XML that is not well-formed or
+        declares a DTD.
     """
     path = Path(path)
-    try:
-        z = zipfile.ZipFile(path)
-    except (FileNotFoundError, zipfile.BadZipFile) as exc:
-        raise WorkbenchError(located(f"not a .qdpx file (a zip with project.qde): {exc}", path=path)) from None
-    notes: list[str] = []
-    with z:
-        names = z.namelist()
-        qde = next((n for n in names if n.lower() == "project.qde"), None)
-        if qde is None:
-            raise WorkbenchError(located(f"no project.qde inside; files: {names[:10]}", path=path))
-        root, _ = parse_xml(z.read(qde), "project")
-        if local(root.tag) != "Project":
-            raise WorkbenchError(located(f"the root element is <{local(root.tag)}>, not <Project>", path=path, element="Project"))
-        users = {}
-        users_el = child(root, "Users")
-        for u in children(users_el, "User") if users_el is not None else []:
-            users[normal_guid(u.get("guid"))] = u.get("name") or u.get("id") or normal_guid(u.get("guid"))
-        book = child(root, "CodeBook")
-        if book is None:
-            raise WorkbenchError(located("the project has no CodeBook", path=path, element="Project"))
-        # project-level sets name groups of codes (MemberCode targetGUID)
-        sets_el = child(root, "Sets")
-        if sets_el is not None:
-            copy = ET.Element("CodeBook", dict(root.attrib))
-            copy.extend(list(book))
-            copy.append(sets_el)
-            book = copy
-        cb = codebook_from_element(_with_origin(book, root), name=None, where=f"{path}:project.qde")
-        by_guid = {c.guid: c.name for c in cb.codes if c.guid}
-
-        unit_rows: list[dict[str, Any]] = []
-        coding_rows: list[dict[str, Any]] = []
-        sources_el = child(root, "Sources")
-        for src in children(sources_el, "TextSource") if sources_el is not None else []:
-            sname = src.get("name") or normal_guid(src.get("guid")) or "source"
-            content = child(src, "PlainTextContent")
-            text: str | None = None
-            if content is not None and content.text is not None:
-                text = content.text
-            elif ref := src.get("plainTextPath"):
-                inner = ref.split("internal://", 1)[1] if ref.startswith("internal://") else None
-                member = next((n for n in names if inner and n.lower() == f"sources/{inner}".lower()), None)
-                if member is None:
-                    notes.append(f"source {sname!r}: its text {ref!r} is not inside the file; skipped")
-                    continue
-                text = z.read(member).decode("utf-8-sig")
-            if text is None:
-                notes.append(f"source {sname!r} has no plain text; skipped")
-                continue
-            thread_id, spans = _units_of(src, text, sname)
-            for s in spans:
-                unit_rows.append(
-                    {
-                        "unit_id": s["unit_id"],
-                        "thread_id": thread_id,
-                        "parent_id": s.get("parent_id"),
-                        "author": s.get("author", ""),
-                        "kind": s.get("kind", "comment"),
-                        "status": s.get("status", "ok"),
-                        "text": text[s["start"] : s["end"]],
-                    }
-                )
-            for sel in children(src, "PlainTextSelection"):
-                positions = _positions(sel)
-                if isinstance(positions, str):
-                    notes.append(f"source {sname!r}: selection {sel.get('guid') or '(no guid)'} {positions}; skipped")
-                    continue
-                start, end = positions
-                unit = next((s for s in spans if s["start"] <= start < max(s["end"], s["start"] + 1)), None)
-                if unit is None:
-                    notes.append(f"source {sname!r}: selection {start}-{end} is outside every unit; skipped")
-                    continue
-                if end > unit["end"]:
-                    notes.append(f"source {sname!r}: selection {start}-{end} runs past unit {unit['unit_id']}; clipped")
-                    end = unit["end"]
-                whole = start == unit["start"] and end == unit["end"]
-                desc_el = child(sel, "Description")
-                m = re.search(r"^round: (.+)$", (desc_el.text or "") if desc_el is not None else "", re.M)
-                for coding in children(sel, "Coding"):
-                    code_ref = child(coding, "CodeRef")
-                    target = normal_guid(code_ref.get("targetGUID")) if code_ref is not None else None
-                    code = by_guid.get(target) if target is not None else None
-                    if code is None:
-                        notes.append(f"source {sname!r}: a coding refers to an unknown code; skipped")
-                        continue
-                    who = normal_guid(coding.get("creatingUser")) or normal_guid(sel.get("creatingUser"))
-                    coding_rows.append(
-                        {
-                            "unit_id": unit["unit_id"],
-                            "coder": users.get(who, who or "imported"),
-                            "code": code,
-                            "round": m.group(1).strip() if m else None,
-                            "span_start": None if whole else start - unit["start"],
-                            "span_end": None if whole else end - unit["start"],
-                            "at": coding.get("creationDateTime") or sel.get("creationDateTime"),
-                        }
-                    )
-    units = pd.DataFrame(unit_rows, columns=["unit_id", "thread_id", "parent_id", "author", "kind", "status", "text"])
-    codings = pd.DataFrame(coding_rows, columns=["unit_id", "coder", "code", "round", "span_start", "span_end", "at"])
-    for col in ("span_start", "span_end"):
-        codings[col] = codings[col].astype("Int64")
-    codings["at"] = pd.to_datetime(codings["at"], utc=True, errors="coerce", format="mixed")
-    for n in notes:
-        warnings.warn(located(n, path=path), stacklevel=2)
-    return RefiProject(
-        name=root.get("name") or path.stem,
-        codebook=cb,
-        units=units,
-        codings=codings,
-        users=[u for u in users.values() if u],
-        warnings=notes,
-    )
+    content = read_project(path, limits)
+    for n in content.warnings:
+        warnings.warn(n, stacklevel=2)
+    return content
 
 
-def _positions(sel: ET.Element) -> tuple[int, int] | str:
-    """A selection's (start, end), or what is wrong with them."""
-    found = []
-    for attr in ("startPosition", "endPosition"):
-        value = sel.get(attr)
-        try:
-            number = int(value) if value is not None else None
-        except ValueError:
-            number = None
-        if number is None or number < 0:
-            return f"has no valid {attr} ({value!r}; a character offset, 0 or more)"
-        found.append(number)
-    start, end = found
-    if end < start:
-        return f"ends before it starts ({start}-{end})"
-    return start, end
-
-
-def _with_origin(book: ET.Element, root: ET.Element) -> ET.Element:
-    origin = root.get("origin")
-    if book.get("origin") is None and origin is not None:
-        book.set("origin", origin)
-    return book
-
-
-def import_qdpx(project: Project, path: str | Path, *, note: str | None = None) -> dict[str, int]:
+def import_qdpx(
+    project: Project, path: str | Path, *, note: str | None = None, limits: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Import a ``.qdpx`` into a project: codebook, units not yet stored, coders, and codings.
 
     The codebook becomes a new version when it differs from the one in force. Codings
@@ -502,13 +353,15 @@ def import_qdpx(project: Project, path: str | Path, *, note: str | None = None) 
         The ``.qdpx`` file.
     note : str, optional
         The note of the new codebook version (default: where it was imported from).
+    limits : mapping, optional
+        Limits raised for this call (see :func:`read_qdpx`).
 
     Returns
     -------
     dict
         ``{"codebook_version": v, "units": n, "coders": n, "codings": n}``.
     """
-    content = read_qdpx(path)
+    content = read_qdpx(path, limits=limits)
     current = None
     try:
         current = project.codebook()

@@ -3,7 +3,11 @@
 Both writers go through :func:`workbench.privacy.export_view`: a project holding raw
 data is pseudonymised and redacted on the way out (the pseudonym key is required), and
 real names are written only with ``raw=True`` *and* the key. Safe exports have an
-``author_pseudonym`` column and no ``author`` column, so a reader can tell at a glance.
+``author_pseudonym`` column and no ``author`` column, so a reader can tell at a glance,
+and their ``unit_id``, ``thread_id`` and ``parent_id`` are pseudonymous ids keyed by the
+key (ids are often made of file names, domains and handles). Files are written
+atomically (nothing is left when an export fails); raw files are readable by their owner
+only (mode 0600).
 
 Every text from a thread is untrusted. In XLSX files texts are always stored as text,
 never as formulas. In CSV files, which carry no types, a cell that a spreadsheet would
@@ -15,8 +19,6 @@ prefixed with ``'`` unless ``formula_guard=False``. Characters that XLSX cannot 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ import pandas as pd
 
 from ..privacy import ExportView, PseudonymKey, export_view
 from ..sentinels import ALL_ROUNDS
+from ._files import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.project import Project
@@ -80,8 +83,9 @@ def units_table(view: ExportView) -> pd.DataFrame:
     >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "p.db"))
     >>> _ = project.add_units(wb.make_units([{"unit_id": "1", "thread_id": "t", "author": "Sam", "text": "Hi"}]))
     >>> key = PseudonymKey(); _ = key.save(os.path.join(tempfile.mkdtemp(), "k.json"))
-    >>> units_table(export_view(project, key=key))[["unit_id", "author_pseudonym", "text"]].values.tolist()
-    [['1', 'P001', 'Hi']]
+    >>> table = units_table(export_view(project, key=key))
+    >>> table[["author_pseudonym", "text"]].values.tolist(), table.loc[0, "unit_id"].startswith("id-")
+    ([['P001', 'Hi']], True)
     >>> project.close()
     """
     u = view.units.copy()
@@ -147,22 +151,6 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def _atomic_write(path: Path, write, *, private: bool) -> Path:
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        if private:
-            os.chmod(tmp, 0o600)
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _write_csv(df: pd.DataFrame, path: Path, *, formula_guard: bool) -> None:
     out = df.copy()
     for col in out.columns:
@@ -225,8 +213,8 @@ def _export(
     else:
         table = units_table(view)
     if fmt == "csv":
-        return _atomic_write(target, lambda p: _write_csv(table, p, formula_guard=formula_guard), private=raw)
-    return _atomic_write(target, lambda p: _write_xlsx({what: table, "about": _about(view, what)}, p), private=raw)
+        return atomic_write(target, lambda p: _write_csv(table, p, formula_guard=formula_guard), private=raw)
+    return atomic_write(target, lambda p: _write_xlsx({what: table, "about": _about(view, what)}, p), private=raw)
 
 
 def export_codings(

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PrivacyError
+from .place import KeyLocationWarning, check_key_place, default_key_path, project_folder
 
 __all__ = [
     "PseudonymKey",
@@ -42,6 +43,10 @@ __all__ = [
     "is_missing",
     "APOSTROPHES",
     "project_folder",
+    "check_key_place",
+    "default_key_path",
+    "MAX_KEY_BYTES",
+    "KEY_BYTES_ENV",
 ]
 
 KEY_FORMAT = "workbench-pseudonym-key"
@@ -54,9 +59,10 @@ NON_NAMES: frozenset[str] = frozenset(
 
 _SCHEMES = ("numbered", "role")
 
-
-class KeyLocationWarning(UserWarning):
-    """A pseudonym key was saved beside the project it protects."""
+#: The largest key file read (a key of 100,000 people is about 20 MB); raise it with
+#: ``PseudonymKey.load(path, max_bytes=N)`` or the environment variable :data:`KEY_BYTES_ENV`.
+MAX_KEY_BYTES = 64 << 20
+KEY_BYTES_ENV = "WB_MAX_KEY_BYTES"
 
 
 # --- identity of a name -------------------------------------------------------------------
@@ -151,6 +157,11 @@ class PseudonymKey:
     def key_id(self) -> str:
         """A fingerprint of this key (derived from its secret; safe to record in a project)."""
         return hmac.new(bytes.fromhex(self.secret), b"workbench-key-id", hashlib.sha256).hexdigest()[:16]
+
+    @property
+    def id_secret(self) -> bytes:
+        """The secret that maps ids to pseudonymous ids (derived from the key's secret; see :mod:`~workbench.privacy.ids`)."""
+        return hmac.new(bytes.fromhex(self.secret), b"workbench-ids", hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         where = f" at {self.path}" if self.path else ""
@@ -326,57 +337,95 @@ class PseudonymKey:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "the key") -> PseudonymKey:
-        """Rebuild a key from :meth:`to_dict` output; errors name the field."""
+        """Rebuild a key from :meth:`to_dict` output; errors name the field (:class:`PrivacyError`, nothing else)."""
         if not isinstance(data, Mapping) or data.get("format") != KEY_FORMAT:
             raise PrivacyError(f"{source} is not a workbench pseudonym key (field 'format' must be {KEY_FORMAT!r})")
         if data.get("version") != KEY_VERSION:
             raise PrivacyError(f"{source}: field 'version' is {data.get('version')!r}; this workbench reads version {KEY_VERSION}")
+        width = data.get("width", 3)
+        if isinstance(width, bool) or not isinstance(width, int):
+            raise PrivacyError(f"{source}: field 'width' must be a whole number from 1 to 8, not {width!r}")
+        for name in ("scheme", "prefix"):
+            if name in data and not isinstance(data[name], str):
+                raise PrivacyError(f"{source}: field {name!r} must be text, not {type(data[name]).__name__}")
         try:
-            key = cls(scheme=data["scheme"], prefix=data.get("prefix", "P"), width=int(data.get("width", 3)))
+            key = cls(scheme=data["scheme"], prefix=data.get("prefix", "P"), width=width)
         except KeyError as exc:
             raise PrivacyError(f"{source}: field {exc.args[0]!r} is missing") from None
         except ValueError as exc:
             raise PrivacyError(f"{source}: {exc}") from None
         secret = data.get("secret")
-        if not isinstance(secret, str) or not re.fullmatch(r"[0-9a-f]{32,}", secret):
+        if not isinstance(secret, str) or len(secret) > 1024 or not re.fullmatch(r"[0-9a-f]{32,}", secret) or len(secret) % 2:
             raise PrivacyError(f"{source}: field 'secret' must be a hex string of at least 32 digits")
         key.secret = secret
-        key.created_at = str(data.get("created_at", ""))
+        key.created_at = str(data.get("created_at", ""))[:64]
         counters = data.get("counters", {})
-        if not isinstance(counters, Mapping) or not all(isinstance(v, int) for v in counters.values()):
-            raise PrivacyError(f"{source}: field 'counters' must map counter names to integers")
-        key.counters = dict(counters)
+        if not isinstance(counters, Mapping) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()
+        ):
+            raise PrivacyError(f"{source}: field 'counters' must map counter names to whole numbers")
+        key.counters = {str(k): v for k, v in counters.items()}
         people = data.get("people", [])
         if not isinstance(people, list):
             raise PrivacyError(f"{source}: field 'people' must be a list")
         for i, e in enumerate(people):
-            if not isinstance(e, Mapping) or not isinstance(e.get("name"), str) or not isinstance(e.get("pseudonym"), str):
-                raise PrivacyError(f"{source}: people[{i}] needs a string 'name' and a string 'pseudonym'")
-            n = norm_name(e["name"])
-            if n in key._entries or e["pseudonym"] in key._by_pseudonym:
-                raise PrivacyError(f"{source}: people[{i}] ({e['pseudonym']}) repeats a name or a pseudonym")
-            entry = {
-                "pseudonym": e["pseudonym"],
-                "name": e["name"],
-                "role": e.get("role"),
-                "kind": e.get("kind", "author"),
-                "aliases": [],
-                "case_sensitive": bool(e.get("case_sensitive", False)),
-                "in_text": bool(e.get("in_text", True)),
-            }
-            key._entries[n] = entry
-            key._by_pseudonym[e["pseudonym"]] = n
-            for alias in e.get("aliases", []) or []:
-                key._add_alias(n, alias)
+            key._load_person(i, e, source)
         stated = data.get("key_id")
         if stated is not None and stated != key.key_id:
             raise PrivacyError(f"{source}: field 'key_id' does not match the secret; the file was altered")
         key.dirty = False
         return key
 
+    def _load_person(self, i: int, e: Any, source: str) -> None:
+        """One entry of the key file's ``people`` (checked field by field)."""
+        if not isinstance(e, Mapping) or not isinstance(e.get("name"), str) or not isinstance(e.get("pseudonym"), str):
+            raise PrivacyError(f"{source}: people[{i}] needs a string 'name' and a string 'pseudonym'")
+        role, kind, aliases = e.get("role"), e.get("kind", "author"), e.get("aliases") or []
+        if role is not None and not isinstance(role, str):
+            raise PrivacyError(f"{source}: people[{i}], field 'role' must be text or null, not {type(role).__name__}")
+        if not isinstance(kind, str):
+            raise PrivacyError(f"{source}: people[{i}], field 'kind' must be text, not {type(kind).__name__}")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise PrivacyError(f"{source}: people[{i}], field 'aliases' must be a list of names")
+        n = norm_name(e["name"])
+        if n in self._entries or e["pseudonym"] in self._by_pseudonym:
+            raise PrivacyError(f"{source}: people[{i}] ({e['pseudonym'][:40]}) repeats a name or a pseudonym")
+        self._entries[n] = {
+            "pseudonym": e["pseudonym"],
+            "name": e["name"],
+            "role": role,
+            "kind": kind,
+            "aliases": [],
+            "case_sensitive": bool(e.get("case_sensitive", False)),
+            "in_text": bool(e.get("in_text", True)),
+        }
+        self._by_pseudonym[e["pseudonym"]] = n
+        for alias in aliases:
+            self._add_alias(n, alias)
+
     @classmethod
-    def load(cls, path: str | Path) -> PseudonymKey:
+    def load(cls, path: str | Path, *, max_bytes: int | None = None) -> PseudonymKey:
         """Read a key file; warns if other users may read it.
+
+        Parameters
+        ----------
+        path : str or Path
+            The key file.
+        max_bytes : int, optional
+            The largest key file read (default :data:`MAX_KEY_BYTES`, or the environment
+            variable ``WB_MAX_KEY_BYTES``).
+
+        Returns
+        -------
+        PseudonymKey
+            The key.
+
+        Raises
+        ------
+        PrivacyError
+            No such file, or a file that is not a valid key (not JSON, not UTF-8, too large,
+            nested too deep, a field of the wrong type): the message names the file and
+            the field. Nothing else is raised for a broken or hostile file.
 
         Examples
         --------
@@ -390,14 +439,31 @@ class PseudonymKey:
         'P001'
         """
         p = Path(path).expanduser()
-        if not p.exists():
+        limit = _key_limit(max_bytes)
+        try:
+            if not p.exists():
+                raise PrivacyError(
+                    f"no pseudonym key at {p}; create one with PseudonymKey() and save it with key.save(path)"
+                )
+            if not p.is_file():
+                raise PrivacyError(f"{p} is not a file; name the pseudonym key file itself")
+            with p.open("rb") as fh:
+                raw = fh.read(limit + 1)
+        except OSError as exc:
+            raise PrivacyError(f"cannot read the pseudonym key {p}: {exc.strerror or exc}") from None
+        if len(raw) > limit:
             raise PrivacyError(
-                f"no pseudonym key at {p}; create one with PseudonymKey() and save it with key.save(path)"
+                f"{p}: larger than {limit:,} bytes, too large for a pseudonym key; if it is one, read it with "
+                f"PseudonymKey.load(path, max_bytes=N) or set the environment variable {KEY_BYTES_ENV}=N"
             )
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise PrivacyError(f"{p}: not a pseudonym key: byte {exc.start} is not UTF-8 (a key file is UTF-8 JSON)") from None
         except json.JSONDecodeError as exc:
             raise PrivacyError(f"{p}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise PrivacyError(f"{p}: not a pseudonym key: JSON nested too deeply") from None
         key = cls.from_dict(data, source=str(p))
         key.path = p
         if os.name == "posix" and p.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -432,16 +498,7 @@ class PseudonymKey:
             target = self.path
         else:
             target = Path(path).expanduser()
-        target = target.resolve()
-        folder = project_folder(project)
-        if folder is not None and (target.parent == folder or folder in target.parents):
-            msg = (
-                f"the pseudonym key {target} would sit inside the project folder {folder}; "
-                "keep it elsewhere (e.g. in your home folder) so that sharing the project does not share the key"
-            )
-            if not allow_near_project:
-                raise PrivacyError(msg + ", or pass allow_near_project=True")
-            warnings.warn(msg, KeyLocationWarning, stacklevel=2)
+        target = check_key_place(target, project, allow_near_project=allow_near_project)
         target.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
         fd, tmp = tempfile.mkstemp(prefix=".key-", dir=target.parent)
@@ -460,34 +517,14 @@ class PseudonymKey:
         return target
 
 
-def project_folder(project: Any) -> Path | None:
-    """The folder a key must not be saved in: the folder of the project's SQLite file.
-
-    ``project`` is a ``Project`` (read through its ``engine`` and ``dialect``), or the path
-    or URL of its database; None for PostgreSQL, in-memory databases and no project.
-
-    Examples
-    --------
-    >>> project_folder("/data/study/project.db").as_posix().endswith("/data/study")
-    True
-    >>> project_folder("postgresql://server/study") is None
-    True
-    """
-    if project is None:
-        return None
-    if isinstance(project, (str, Path)):
-        url = str(project)
-    else:
-        engine = getattr(project, "engine", None)
-        db = getattr(getattr(engine, "url", None), "database", None) if engine is not None else None
-        if getattr(project, "dialect", "sqlite") != "sqlite" or not db:
-            return None
-        url = db
-    if "://" in url and not url.startswith("sqlite"):
-        return None
-    url = re.sub(r"^sqlite(\+\w+)?:///", "", url)
-    if url in ("", ":memory:"):
-        return None
-    return Path(url).expanduser().resolve().parent
-
-
+def _key_limit(max_bytes: int | None) -> int:
+    if max_bytes is not None:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive whole number, not {max_bytes!r}")
+        return max_bytes
+    raw = os.environ.get(KEY_BYTES_ENV, "").strip()
+    if not raw:
+        return MAX_KEY_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise PrivacyError(f"the environment variable {KEY_BYTES_ENV}={raw!r} must be a positive whole number of bytes")
+    return int(raw)

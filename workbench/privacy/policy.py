@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -24,7 +24,9 @@ from ..errors import PrivacyError
 from ..sentinels import ALL_ROUNDS, NO_ROUND
 from ._contact import check_kinds, scan_contacts
 from .edits import apply_hits, report_frame
+from .ids import IdMap
 from .key import NON_NAMES, PseudonymKey, is_missing, norm_name
+from .place import check_key_place
 from .text import NameScanner, pseudonymise, redact
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +34,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["privacy_state", "mark_pseudonymised", "ExportView", "export_view"]
 
+_THREAD_COLUMNS = ["thread_id", "title", "n_units", "file_name", "format"]
+
 _SETTING = "privacy"
+#: what :func:`privacy_state` keeps to itself (the id secret of a pseudonymised project)
+_PRIVATE = ("id_secret",)
 
 
 def privacy_state(project: Project) -> dict[str, Any]:
@@ -59,6 +65,10 @@ def privacy_state(project: Project) -> dict[str, Any]:
     'raw'
     >>> project.close()
     """
+    return _public(_state(project))
+
+
+def _state(project: Project) -> dict[str, Any]:
     stored = project.get_setting(_SETTING) or {}
     state: dict[str, Any] = {"state": "raw", "key_id": None, "redacted": [], "through_seq": None, "marked_at": None}
     if isinstance(stored, Mapping):
@@ -66,9 +76,15 @@ def privacy_state(project: Project) -> dict[str, Any]:
     return state
 
 
+def _public(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k not in _PRIVATE}
+
+
 def _bind_key(project: Project, key: PseudonymKey, state: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(key, PseudonymKey):
         raise TypeError(f"key must be a PseudonymKey (PseudonymKey.load(path)), not {type(key).__name__}")
+    if key.path is not None:  # the one rule: a key saved beside the project (allow_near_project=True) is said
+        check_key_place(key.path, project, allow_near_project=True)
     bound = state.get("key_id")
     if bound is not None and bound != key.key_id:
         raise PrivacyError(
@@ -124,7 +140,7 @@ def mark_pseudonymised(
     'pseudonymised'
     >>> project.close()
     """
-    state = _bind_key(project, key, privacy_state(project))
+    state = _bind_key(project, key, _state(project))
     red = check_kinds(tuple(redacted)) if redacted else ()
     stored = project.units()
     pseudonyms = key.pseudonyms()
@@ -142,12 +158,15 @@ def mark_pseudonymised(
     state = {
         **state,
         "state": "pseudonymised",
+        # exports map ids without the key: the secret is derived from it (one way), and
+        # whoever holds the project holds its ids anyway
+        "id_secret": key.id_secret.hex(),
         "redacted": list(red),
         "through_seq": int(stored["seq"].max()) if len(stored) else 0,
         "marked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     project.set_setting(_SETTING, state, actor=actor or "privacy")
-    return state
+    return _public(state)
 
 
 @dataclass(frozen=True)
@@ -167,6 +186,12 @@ class ExportView:
         :func:`privacy_state` of the project.
     report : DataFrame
         The replacements made on the way out (sensitive; for review, never export it).
+    threads : DataFrame
+        One row per thread: ``thread_id, title, n_units, file_name, format`` (from
+        ``project.threads()``); unless ``raw``, ids and file names are pseudonymous ids and
+        titles are pseudonymised and redacted.
+    ids : IdMap or None
+        How ids were mapped (None for a raw view).
     """
 
     units: pd.DataFrame
@@ -174,6 +199,12 @@ class ExportView:
     raw: bool
     state: dict[str, Any]
     report: pd.DataFrame
+    threads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_THREAD_COLUMNS))
+    ids: IdMap | None = field(default=None, repr=False, compare=False)
+
+    def pseudonymous_id(self, value: Any) -> Any:
+        """An id as this view writes it: mapped through the key unless the view is raw."""
+        return value if self.ids is None else self.ids(value)
 
     def about(self) -> dict[str, Any]:
         """Non-identifying facts about the view, for an export's metadata."""
@@ -249,10 +280,11 @@ def export_view(
     ['P001', 'Ring P001 on [PHONE]']
     >>> project.close()
     """
-    state = privacy_state(project)
+    state = _state(project)
     kinds = check_kinds(tuple(redact_kinds))
     units = project.units()
     codings = _codings(project, coder, round)
+    threads = _threads(project)
     empty_report = report_frame([])
     if raw:
         if key is None:
@@ -274,9 +306,10 @@ def export_view(
             ]
             if key.dirty and key.path is not None:
                 key.save()
-        return ExportView(units, codings, True, state, empty_report)
+        return ExportView(units, codings, True, _public(state), empty_report, threads)
 
     reports = []
+    scanner: NameScanner | None = None
     if state["state"] == "pseudonymised":
         through = state.get("through_seq")
         later = units[units["seq"] > through] if through is not None else units.iloc[:0]
@@ -295,15 +328,13 @@ def export_view(
                 "or record that the data is already pseudonymised with mark_pseudonymised(project, key)"
             )
         state = _bind_key(project, key, state)
-        pseudo = pseudonymise(units, key, columns=("text", "title"))
+        pseudo = pseudonymise(units, key)
         reports.append(pseudo.report)
         units = pseudo.units
         codings = pseudo.remap_codings(codings)
+        scanner = NameScanner(key, "all")
         if "memo" in codings.columns:
-            scanner = NameScanner(key, "all")
-            codings["memo"] = [
-                apply_hits(m, scanner.scan(m))[0] if isinstance(m, str) and m else m for m in codings["memo"]
-            ]
+            codings["memo"] = [_scrub(m, scanner) for m in codings["memo"]]
         if key.dirty:
             if key.path is not None:
                 key.save()
@@ -318,7 +349,7 @@ def export_view(
     if key is not None:
         keep = {"@" + p for p in key.pseudonyms()}
     if kinds:
-        red = redact(units, kinds, columns=("text", "title"), keep=keep)
+        red = redact(units, kinds, keep=keep)
         reports.append(red.report)
         units = red.units
         codings = red.remap_codings(codings)
@@ -327,8 +358,57 @@ def export_view(
                 apply_hits(m, scan_contacts(m, kinds, None, keep))[0] if isinstance(m, str) and m else m
                 for m in codings["memo"]
             ]
+    ids = _id_map(project, key, state)
+    units = ids.frame(units)
+    codings = ids.frame(codings, ("unit_id",))
+    threads = _safe_threads(threads, ids, scanner, kinds, keep)
     report = pd.concat(reports, ignore_index=True) if reports else empty_report
-    return ExportView(units.reset_index(drop=True), codings.reset_index(drop=True), False, state, report)
+    return ExportView(
+        units.reset_index(drop=True), codings.reset_index(drop=True), False, _public(state), report, threads, ids
+    )
+
+
+def _scrub(text: Any, scanner: NameScanner) -> Any:
+    return apply_hits(text, scanner.scan(text))[0] if isinstance(text, str) and text else text
+
+
+def _id_map(project: Project, key: PseudonymKey | None, state: dict[str, Any]) -> IdMap:
+    """How this project's ids are mapped: under the key's id secret (kept in a pseudonymised project's state)."""
+    if key is not None:
+        if state.get("state") == "pseudonymised" and not state.get("id_secret"):
+            project.set_setting(_SETTING, {**state, "id_secret": key.id_secret.hex()}, actor="privacy")
+        return IdMap(key.id_secret)
+    secret = state.get("id_secret")
+    if not isinstance(secret, str):
+        raise PrivacyError(
+            "this project was marked pseudonymised before ids were mapped on export; pass "
+            "key=PseudonymKey.load(path) once (or mark it again with mark_pseudonymised(project, key))"
+        )
+    return IdMap(bytes.fromhex(secret))
+
+
+def _threads(project: Project) -> pd.DataFrame:
+    threads = project.threads()
+    for col in _THREAD_COLUMNS:
+        if col not in threads.columns:
+            threads[col] = None
+    return threads[_THREAD_COLUMNS].reset_index(drop=True)
+
+
+def _safe_threads(
+    threads: pd.DataFrame, ids: IdMap, scanner: NameScanner | None, kinds: tuple[str, ...], keep: set[str]
+) -> pd.DataFrame:
+    """Threads with ids and file names mapped and titles pseudonymised and redacted."""
+    out = ids.frame(threads, ("thread_id", "file_name"))
+    titles = []
+    for title in out["title"]:
+        if scanner is not None:
+            title = _scrub(title, scanner)
+        if kinds and isinstance(title, str) and title:
+            title = apply_hits(title, scan_contacts(title, kinds, None, keep))[0]
+        titles.append(title)
+    out["title"] = pd.Series(titles, index=out.index, dtype=object)
+    return out
 
 
 def _codings(project: Project, coder: str | Sequence[str] | None, round: Any) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import PrivacyError
 from ._contact import PLACEHOLDERS, REDACTION_KINDS, check_kinds, scan_contacts
+from ._extra import AUTHOR_KEYS, PERSON_KEYS, leaves, person_values, walk
 from .edits import Hit, PrivacyResult, TextEdit, apply_hits, report_frame, report_rows, resolve_overlaps
 from .key import APOSTROPHES, NON_NAMES, PseudonymKey, is_missing, norm_name
 
@@ -44,7 +45,23 @@ __all__ = [
 #: ``DataFrame.attrs`` key set on the tables :func:`pseudonymise` returns.
 PSEUDONYMISED_MARK = "workbench_pseudonymised"
 
-_TEXT_COLUMNS = ("text", "title", "url")
+#: columns that are not text to look for names in (ids, times, numbers, fixed vocabularies)
+_NOT_TEXT = frozenset(
+    {"unit_id", "thread_id", "parent_id", "author", "author_role", "posted_at", "depth", "position", "kind",
+     "status", "source", "codable", "seq", "source_id"}
+)
+
+
+def _text_columns(units: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    """The columns to process: those named, or every column that may hold text (``extra`` included)."""
+    if columns is not None:
+        if isinstance(columns, str):
+            columns = [columns]
+        return [c for c in columns if c in units.columns]
+    return [
+        c for c in units.columns
+        if c not in _NOT_TEXT and (units[c].dtype == object or pd.api.types.is_string_dtype(units[c].dtype))
+    ]
 
 
 def _check_units(units: Any, *, where: str) -> None:
@@ -62,6 +79,7 @@ def _process(
     *,
     key: PseudonymKey | None = None,
     rows: list[dict[str, Any]] | None = None,
+    person: Callable[[str | None, str], str | None] | None = None,
 ) -> PrivacyResult:
     out = units.copy()
     report: list[dict[str, Any]] = list(rows or [])
@@ -73,6 +91,9 @@ def _process(
         values = out[column].tolist()
         new_values = list(values)
         for i, (uid, value) in enumerate(zip(ids, values)):
+            if isinstance(value, (dict, list)) or (column == "extra" and isinstance(value, str)):
+                new_values[i] = _process_extra(uid, column, value, scan, person, report)
+                continue
             if is_missing(value) or not isinstance(value, str) or not value:
                 continue
             hits = scan(value)
@@ -85,6 +106,33 @@ def _process(
                 edits[uid] = tuple(unit_edits)
         out[column] = pd.Series(new_values, index=out.index, dtype=out[column].dtype)
     return PrivacyResult(out, report_frame(report), edits, key)
+
+
+def _process_extra(
+    uid: str,
+    column: str,
+    value: Any,
+    scan: Callable[[str], list[Hit]],
+    person: Callable[[str | None, str], str | None] | None,
+    report: list[dict[str, Any]],
+) -> Any:
+    """A value of ``extra`` (or any mapping or list in a cell) with names replaced in every string it holds."""
+
+    def text(s: str) -> str:
+        hits = scan(s) if s else []
+        if not hits:
+            return s
+        report.extend(report_rows(uid, column, s, hits))
+        return apply_hits(s, hits)[0]
+
+    def whole(k: str | None, s: str) -> str | None:
+        new = person(k, s) if person is not None else None
+        if new is not None and new != s:
+            report.append({"unit_id": uid, "column": column, "kind": "name", "original": s, "replacement": new,
+                           "start": None, "end": None, "new_start": None, "new_end": None})
+        return new
+
+    return walk(value, text, whole)
 
 
 
@@ -112,7 +160,7 @@ def redact(
     kinds: Iterable[str] = ("url", "email", "phone", "handle"),
     *,
     placeholders: Mapping[str, str] | None = None,
-    columns: Sequence[str] = _TEXT_COLUMNS,
+    columns: Sequence[str] | None = None,
     keep: Iterable[str] = (),
 ) -> PrivacyResult:
     """Replace URLs, e-mail addresses, phone numbers and handles by typed placeholders.
@@ -126,8 +174,10 @@ def redact(
         phone beats handle, and the earliest, then longest, match wins.
     placeholders : mapping, optional
         Other placeholders by kind (default :data:`PLACEHOLDERS`).
-    columns : sequence of str
-        Text columns to redact, where present (offsets are tracked for ``text``).
+    columns : sequence of str, optional
+        Text columns to redact, where present (offsets are tracked for ``text``); by
+        default every column that may hold text: ``text``, ``title``, ``url``,
+        ``content_warning``, ``extra`` (every string it holds) and any other text column.
     keep : iterable of str
         Matches left alone, e.g. ``{"@P001"}`` (pseudonymised mentions).
 
@@ -157,7 +207,7 @@ def redact(
     _check_units(units, where="redact")
     ks = check_kinds(kinds)
     keep_set = set(keep)
-    return _process(units, columns, lambda text: scan_contacts(text, ks, placeholders, keep_set))
+    return _process(units, _text_columns(units, columns), lambda text: scan_contacts(text, ks, placeholders, keep_set))
 
 
 def redaction_summary(report: pd.DataFrame) -> pd.DataFrame:
@@ -200,6 +250,7 @@ def _tokenizer():
 
 _MENTION = re.compile(r"(?<![\w@/.])@(?P<local>[A-Za-z0-9_]{1,30})(?P<inst>@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,})?(?![\w@])")
 _SEGMENT = re.compile(r"\w+|\w[\w.\-]*\w")
+_DOTTED = re.compile(r"\w[\w.\-]*\w")  # a handle such as carol.bsky.social inside a URL
 _WORDCHAR = re.compile(r"\w")
 _CLITIC = re.compile(r"(?:s|ll|d|ve|re)(?!\w)", re.IGNORECASE)
 
@@ -278,7 +329,7 @@ class NameScanner:
             if tok.i in covered or tok.is_alpha or len(tok) < 3:
                 continue
             base = tok.idx
-            for m in _SEGMENT.finditer(tok.text):
+            for m in [*_DOTTED.finditer(tok.text), *_SEGMENT.finditer(tok.text)]:
                 seg = m.group(0)
                 n = self.single_exact.get(seg) or self.single.get(norm_name(seg))
                 if n is None:
@@ -303,11 +354,30 @@ class NameScanner:
         return True
 
 
+def _people_in_extra(units: pd.DataFrame, authors: pd.Series, key: PseudonymKey) -> None:
+    """People named outright in ``extra``: another name of the author (an alias), or another person."""
+    others: list[tuple[str, str | None, str]] = []
+    for a, value in zip(authors, units["extra"]):
+        if value is None or (not isinstance(value, (dict, list, str))):
+            continue
+        author = None if is_missing(a) or norm_name(a) in NON_NAMES else str(a)
+        for alias in person_values(value, AUTHOR_KEYS):
+            n = norm_name(alias)
+            if not n or n in NON_NAMES or key._resolve(alias) is not None:
+                continue
+            if author is not None and key._resolve(author) is not None:
+                key.add_alias(author, alias)
+            else:
+                others.append((alias, None, "author"))
+        others.extend((p, None, "mention") for p in person_values(value, PERSON_KEYS))
+    key._assign(others)
+
+
 def pseudonymise(
     units: pd.DataFrame,
     key: PseudonymKey | None = None,
     *,
-    columns: Sequence[str] = _TEXT_COLUMNS,
+    columns: Sequence[str] | None = None,
     mentions: str = "all",
     role_column: str = "author_role",
 ) -> PrivacyResult:
@@ -320,8 +390,13 @@ def pseudonymise(
     key : PseudonymKey, optional
         The key to use and extend; a new one when omitted (``result.key``; save it!).
         People new to the key get the next pseudonyms; known people keep theirs.
-    columns : sequence of str
-        Text columns in which names are replaced, where present (offsets tracked for ``text``).
+    columns : sequence of str, optional
+        Text columns in which names are replaced, where present (offsets tracked for
+        ``text``); by default every column that may hold text: ``text``, ``title``,
+        ``url``, ``content_warning``, ``extra`` and any other text column. In ``extra``
+        every string is searched, and the values that name a person outright (a display
+        name, a DID, ``in_reply_to``: see :data:`~workbench.privacy._extra.AUTHOR_KEYS`)
+        are replaced whole by that person's pseudonym.
     mentions : {"all", "authors"}
         ``all``: every ``@handle`` in the texts gets a pseudonym too (mentioned people are
         people); ``authors``: only handles of known people (leave the rest to :func:`redact`).
@@ -385,14 +460,17 @@ def pseudonymise(
             first_role[n] = r
         people.append((str(a), None, "author"))
     key._assign((a, first_role.get(norm_name(a)), kind) for a, _, kind in people)
+    cols = _text_columns(units, columns)
+    if "extra" in cols:
+        _people_in_extra(units, authors, key)
     if mentions == "all":
         found = []
-        for column in columns:
-            if column not in units.columns:
-                continue
+        for column in cols:
             for value in units[column]:
-                if isinstance(value, str) and "@" in value:
-                    for m in _MENTION.finditer(value):
+                for text in leaves(value) if isinstance(value, (dict, list)) or column == "extra" else [value]:
+                    if not isinstance(text, str) or "@" not in text:
+                        continue
+                    for m in _MENTION.finditer(text):
                         if key._resolve(m.group("local")) is None and (
                             not m.group("inst") or key._resolve(m.group("local") + m.group("inst")) is None
                         ):
@@ -425,7 +503,12 @@ def pseudonymise(
             )
         units_in["author"] = pd.Series(new_authors, index=units.index, dtype=object)
     # 3. the texts
-    result = _process(units_in, columns, scanner.scan, key=key, rows=rows)
+    def person(k: str | None, value: str) -> str | None:
+        if k in AUTHOR_KEYS or k in PERSON_KEYS:
+            return key.lookup(value)
+        return None
+
+    result = _process(units_in, cols, scanner.scan, key=key, rows=rows, person=person)
     # mark the table (pandas carries attrs through copies, filters and assign) so that a
     # publisher can tell it holds pseudonyms, not people
     result.units.attrs[PSEUDONYMISED_MARK] = key.key_id

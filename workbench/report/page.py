@@ -6,7 +6,10 @@ specification that one inline bundle of Vega and Vega-Embed draws as SVG
 refuses an output that would load JavaScript from the internet. :func:`export_page` writes
 the notebook as one HTML file with require.js, ``@jupyter-widgets/html-manager`` and
 anywidget's front end inlined from :data:`STATIC` (see the README there), so widget views
-come back from the saved widget state without a network.
+come back from the saved widget state without a network. Every JSON the page carries in a
+``<script>`` element (the widget state, widget views, Vega specifications) is written by
+:func:`workbench.escape.json_for_script`, so no text in the data can end the element or
+comment it out.
 """
 
 from __future__ import annotations
@@ -223,6 +226,10 @@ def export_page(nb: nbformat.NotebookNode, *, title: str, charts: bool) -> str:
         extra_loaders=[jinja2.DictLoader({"wb_publish.html.j2": _TEMPLATE})],
         template_file="wb_publish.html.j2",
         embed_images=True,
+        # every JSON nbconvert puts in a <script> (the widget state, widget views) as
+        # escape.json_for_script writes it: nothing in the data can end the element or,
+        # with "<!--<script>", make the tokenizer skip its end tag
+        filters={"json_dumps": escape.json_for_script},
     )
     widgets = bool(nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state"))
     resources = {

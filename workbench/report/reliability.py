@@ -39,7 +39,7 @@ from ..agreement import OVERALL, THRESHOLDS, AgreementWarning
 from ..codebook import slugify
 from .methods import format_ci, format_coefficient, number_words, percent
 from .methods import paragraph as methods_paragraph
-from .reliability_page import CHART_SLOT, html_page, markdown
+from .reliability_page import CHART_SLOT, html_page, markdown, model_run_rows
 
 __all__ = ["ReliabilityReport", "reliability", "format_coefficient", "format_ci", "number_words"]
 
@@ -296,6 +296,7 @@ def _figures(project: Any, info: dict | None, table: pd.DataFrame, rounds: pd.Da
             n_disagreements=None, n_adjudicated=None, n_decisions=0, n_deciders=0, n_proposals=0, first_round=None,
         )
     f["percent"] = percent(f["n_units"], f["n_codable"])
+    f["model_runs"] = model_run_rows(project)
     return f
 
 

@@ -12,9 +12,10 @@ import pandas as pd
 
 from .. import escape
 from ..agreement import OVERALL, THRESHOLDS
+from ..errors import AccessError
 from .methods import format_ci, format_coefficient
 
-__all__ = ["CHART_SLOT", "html_page", "markdown"]
+__all__ = ["CHART_SLOT", "MODEL_RUN_HEAD", "html_page", "markdown", "model_run_rows"]
 
 #: Where the Markdown links the trend chart (an HTML comment until the SVG is written).
 CHART_SLOT = "<!-- trend chart -->\n"
@@ -90,6 +91,65 @@ def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+#: The columns of the report's table of model runs.
+MODEL_RUN_HEAD = ["Model coder", "Model", "Version / file hash", "Prompt hash", "Seed", "Temperature", "Round",
+                  "Units", "Coded", "No code", "Failed", "Started (UTC)", "Finished (UTC)", "Status"]
+_MODEL_NOTE = (
+    "A model coder is a coder of kind model (wb.assist): its codings are in the same log as the humans' and "
+    "count as a coder's in any agreement computed over a round it coded in. Each run keeps the full prompt or "
+    "training settings; the prompt hash names an LLM coder's frozen prompt, the version its model file's hash "
+    "or the model the server reported."
+)
+
+
+def model_run_rows(project: Any) -> list[list[str]]:
+    """The project's model runs as rows of :data:`MODEL_RUN_HEAD`, oldest first.
+
+    Parameters
+    ----------
+    project : workbench.Project
+
+    Returns
+    -------
+    list of list of str
+        Empty when there are no runs, or when the project is open for a coder (the runs
+        are the supervisors').
+
+    Examples
+    --------
+    >>> import os, tempfile, workbench as wb
+    >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "r.db"))
+    >>> model = project.add_coder("llm:llama3@5e1f", kind="model")
+    >>> _ = project.save_model_run({"run_id": "r1", "coder": model, "kind": "llm", "model": "llama3",
+    ...     "version": "llama3:8b", "prompt_hash": "5e1f", "seed": 1, "temperature": 0.0, "units": ["u1"],
+    ...     "coded": ["u1"], "status": "finished", "started_at": "2026-11-30T10:00:00+00:00",
+    ...     "finished_at": "2026-11-30T10:01:00+00:00"})
+    >>> model_run_rows(project)
+    [['llm:llama3@5e1f', 'llama3', 'llama3:8b', '5e1f', '1', '0', '', '1', '1', '0', '0', '2026-11-30 10:00', '2026-11-30 10:01', 'finished']]
+    >>> project.close()
+    """
+    try:
+        runs = project.model_runs()
+    except AccessError:
+        return []
+
+    def text(value: Any) -> str:
+        return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+    def when(value: Any) -> str:
+        return "" if pd.isna(value) else value.strftime("%Y-%m-%d %H:%M")
+
+    def number(value: Any) -> str:
+        return "" if pd.isna(value) else f"{value:g}"
+
+    return [
+        [text(r["coder"]), text(r["model"]), text(r["version"]), text(r["prompt_hash"]), text(r["seed"]),
+         number(r["temperature"]), text(r["round"]), str(r["n_units"]), str(r["n_coded"]), str(r["n_no_code"]),
+         str(r["n_failed"]), when(r["started_at"]), when(r["finished_at"]), text(r["status"])]
+        for r in runs.to_dict("records")
+    ]
+
+
 def _title(name: str | None) -> str:
     return f"Inter-rater reliability: {name}" if name else "Inter-rater reliability"
 
@@ -118,6 +178,8 @@ def markdown(name, paragraph, table, trend, f, codebook, include_text, adjudicat
             f"- Proposals for codebook changes: {f['n_proposals']:,}",
             "",
         ]
+    if f.get("model_runs"):
+        lines += ["## Model coders", ""] + _md_table(MODEL_RUN_HEAD, f["model_runs"]) + ["", _MODEL_NOTE, ""]
     if include_text and adjudicated is not None and len(adjudicated):
         lines += ["## Disagreements and decisions", ""]
         for r in adjudicated.to_dict("records"):
@@ -205,6 +267,10 @@ def html_page(name, paragraph, table, trend, f, codebook, include_text, adjudica
             f"<li>Proposals for codebook changes: {f['n_proposals']:,}</li>",
             "</ul></section>",
         ]
+    if f.get("model_runs"):
+        parts += ['<section id="model-runs"><h2>Model coders</h2>',
+                  _html_table(MODEL_RUN_HEAD, f["model_runs"], {4, 5, 7, 8, 9, 10}),
+                  f'<p class="note">{escape.html(_MODEL_NOTE)}</p></section>']
     if include_text and adjudicated is not None and len(adjudicated):
         parts.append('<section id="decisions"><h2>Disagreements and decisions</h2><dl>')
         for r in adjudicated.to_dict("records"):

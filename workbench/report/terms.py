@@ -65,7 +65,7 @@ def _char_pattern(ch: str) -> str:
     if ch.isspace():
         return _SPACE
     if ch == "&":
-        return r"(?:&amp;|&#38;|&)"
+        return r"(?:&amp;|&#38;|\\u0026|&)"
     if ch == '"':
         return r"(?:&quot;|&#34;|\\\"|\")"
     if ch == "<":

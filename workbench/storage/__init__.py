@@ -17,6 +17,7 @@ the clock):
 ``adjudication``       decisions, the gold set, proposals
 ``restructure``        rename, merge, split and retire codes; the recode queue
 ``settings``           project settings and the audit log
+``models``             model coders' codings (origin ``model``) and runs (``wb.assist``)
 =====================  ==============================================================
 
 The store returns data and never computes statistics; :class:`workbench.Project` is

@@ -107,7 +107,7 @@ ROLES = ("coder", "supervisor")
 SUPERVISOR_ONLY = (
     "add_units", "set_setting", "audit_log", "add_coder", "set_role", "create_login", "disable_login",
     "add_codebook", "rename_code", "merge_codes", "split_code", "retire_code", "rebuild_state",
-    "new_round", "close_round", "reopen_round", "adjudicate",
+    "new_round", "close_round", "reopen_round", "adjudicate", "merge", "kit",
 )
 
 # what each group may do, table by table (row-level security narrows SELECT and INSERT)
@@ -116,7 +116,7 @@ _CODER_READS = (
     "round_assignments", "coding_events", "current_codings", "queue_cursors", "memos", "adjudications", "audit_log",
 )
 _CODER_INSERTS = (("coding_events", "event_id"), ("memos", "memo_id"))
-_SUPERVISOR_UPDATES = ("project_info", "rounds", "current_codings", "queue_cursors")
+_SUPERVISOR_UPDATES = ("project_info", "rounds", "current_codings", "queue_cursors", "model_runs")
 _SUPERVISOR_DELETES = ("current_codings", "queue_cursors")
 
 
@@ -554,7 +554,9 @@ class Access:
         c = T.coders.c
         with self.kernel.transaction(f"create the database login of coder {name!r}") as conn:
             cid = self.kernel.coder_id(conn, name)
-            row = conn.execute(sa.select(c.role, c.db_role).where(c.coder_id == cid)).one()
+            row = conn.execute(sa.select(c.role, c.db_role, c.kind).where(c.coder_id == cid)).one()
+            if row.kind == "model":
+                raise ValueError(f"{name!r} is a model coder: it has no login; a supervisor records its runs")
             database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
             login = row.db_role or login_name(database, name)
             self.grant(conn)

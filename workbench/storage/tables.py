@@ -8,6 +8,10 @@ Coding is an append-only event log (``coding_events``). ``current_codings`` and
 event, so that the current state and a coder's next unit are index look-ups.
 On PostgreSQL (revision 0004) row-level security guards the coding tables and a
 trigger derives the state (see :mod:`workbench.storage.access`).
+
+Rows merged from another project (:mod:`~workbench.storage.merge`) carry ``origin_uid``,
+where they came from (revision 0005); ``project_info`` holds ``project_uid``, the id of
+the project.
 """
 
 from __future__ import annotations
@@ -98,7 +102,10 @@ coders = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     # revision 0004: the coder's PostgreSQL login (see workbench.storage.access)
     sa.Column("db_role", sa.String(63), nullable=True),
+    # revision 0006: "human" or "model" (see workbench.storage.models)
+    sa.Column("kind", sa.String(16), nullable=False, server_default="human"),
     sa.Index("ix_coders_db_role", "db_role", unique=True),
+    sa.CheckConstraint("kind IN ('human', 'model')", name="ck_coders_kind"),
 )
 
 rounds = sa.Table(
@@ -144,9 +151,11 @@ coding_events = sa.Table(
     sa.Column("span_start", sa.Integer, nullable=True),
     sa.Column("span_end", sa.Integer, nullable=True),
     sa.Column("origin", sa.String(255), nullable=True),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
     sa.CheckConstraint("action IN ('apply', 'remove')", name="ck_coding_events_action"),
     sa.Index("ix_coding_events_unit", "unit_id"),
     sa.Index("ix_coding_events_coder_round", "coder_id", "round_id"),
+    sa.Index("ux_coding_events_origin_uid", "origin_uid", unique=True),
 )
 
 memos = sa.Table(
@@ -159,7 +168,9 @@ memos = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("at", TS, nullable=False),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
     sa.Index("ix_memos_unit", "unit_id"),
+    sa.Index("ux_memos_origin_uid", "origin_uid", unique=True),
 )
 
 adjudications = sa.Table(
@@ -174,6 +185,8 @@ adjudications = sa.Table(
     sa.Column("proposal", sa.Text, nullable=True),
     sa.Column("codebook_version", sa.Integer, nullable=True),
     sa.Column("at", TS, nullable=False),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
+    sa.Index("ux_adjudications_origin_uid", "origin_uid", unique=True),
 )
 
 audit_log = sa.Table(
@@ -185,6 +198,30 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
     sa.Column("role", sa.String(16), nullable=True),  # revision 0004: coder, supervisor or owner
+)
+
+# revision 0006: one row per run of a model coder (see workbench.storage.models)
+model_runs = sa.Table(
+    "model_runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("coder_id", sa.Integer, sa.ForeignKey("coders.coder_id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("model", sa.Text, nullable=True),
+    sa.Column("version", sa.Text, nullable=True),
+    sa.Column("prompt_hash", sa.String(64), nullable=True),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("temperature", sa.Float, nullable=True),
+    sa.Column("round", sa.String(255), nullable=True),
+    sa.Column("codebook_version", sa.Integer, nullable=True),
+    sa.Column("units", sa.Text, nullable=False),
+    sa.Column("no_code", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS, nullable=True),
+    sa.Index("ix_model_runs_coder", "coder_id"),
 )
 
 # --- derived from coding_events (revision 0002) -------------------------------------------

@@ -22,10 +22,11 @@ from typing import Any
 
 import traitlets as t
 
-from ..errors import StoreError, UnknownUnitError, WorkbenchError
+from ..errors import AccessError, StoreError, UnknownUnitError, WorkbenchError
 from ..project import Project
 from ._base import STORE_ERRORS, ActionWidget, Handler, when
 from ._codes import check_shortcuts, code_rows, rivals
+from ._from_browser import BrowserSets
 from ._warnings import DEFAULT_CONTENT_WARNINGS, ContentWarnings
 
 __all__ = ["CodingPanel", "NAVIGATION_KEYS", "DEFAULT_CONTENT_WARNINGS"]
@@ -49,7 +50,7 @@ _REFUSALS = (StoreError, OSError)
 _monotonic = time.monotonic
 
 
-class CodingPanel(ActionWidget):
+class CodingPanel(BrowserSets, ActionWidget):
     """Code the units of a coder's queue, one unit at a time, with its thread context.
 
     Parameters
@@ -57,8 +58,10 @@ class CodingPanel(ActionWidget):
     project : Project
         The project store; every action goes through :meth:`Project.code`,
         :meth:`Project.uncode`, :meth:`Project.memo` or :meth:`Project.flag`.
-    coder : str
-        The coder's name (added with :meth:`Project.add_coder` beforehand).
+    coder : str, optional
+        The coder (added with :meth:`Project.add_coder`); by default the one the project is
+        open for. Fixed for the panel's life: another coder than the project's raises
+        :class:`~workbench.errors.AccessError`; the page may set only ``memo`` and ``filters``.
     round : str or int, optional
         A reliability round: the queue is the coder's assignment, and the coder sees
         only their own codes (blind coding). Outside a round the queue is every codable
@@ -75,6 +78,9 @@ class CodingPanel(ActionWidget):
     break_minutes : float, optional
         Remind the coder to take a break after this many minutes of coding (off by
         default; the project setting ``break_minutes`` is used when not given).
+    suggestions : ClassifierModel, optional
+        A model coder (``wb.assist.train``) whose suggestions :meth:`suggested` gives on
+        request; refused inside a blind (open) round, where it would anchor the coder.
 
     Attributes
     ----------
@@ -126,6 +132,7 @@ class CodingPanel(ActionWidget):
     _verb = "code"
     _writes = ("toggle", "memo", "flag", "undo")
     _meta_actions = ("retry",)
+    _from_browser = frozenset({"memo", "filters"})  # what coding_panel.js sets; the rest is the kernel's
 
     coder = t.Unicode("").tag(sync=True)
     round_name = t.Unicode("").tag(sync=True)
@@ -156,26 +163,38 @@ class CodingPanel(ActionWidget):
         self,
         project: Project,
         *,
-        coder: str,
+        coder: str | None = None,
         round: str | int | None = None,
         codebook_version: int | None = None,
         content_warnings: Iterable[str] | None = None,
         break_minutes: float | None = None,
+        suggestions: Any = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(project, Project):
             raise TypeError(
                 f"CodingPanel takes a workbench Project (wb.open_project(path)), not {type(project).__name__}"
             )
+        if coder is None:
+            coder = project.coder
         if not isinstance(coder, str) or not coder.strip():
             raise ValueError("CodingPanel needs the coder's name, e.g. CodingPanel(project, coder='alice')")
         coder = coder.strip()
+        if project.coder is not None and coder != project.coder:
+            raise AccessError(
+                f"this project is open for the coder {project.coder!r}: a panel codes as them only, not as "
+                f"{coder!r}. Open the project for {coder!r} (open_project(url, coder={coder!r}))"
+            )
         if coder not in set(project.coders()["name"]):
             raise ValueError(
                 f"coder {coder!r} is not in this project; add them first with project.add_coder({coder!r})"
             )
         self.project = project
+        self._coder = coder  # whom every action codes as; the trait `coder` only shows it
         self.round = round
+        if suggestions is not None:  # scikit-learn is imported only when suggestions are asked for
+            from ..assist.suggest import panel_suggestions
+        self._suggest = None if suggestions is None else panel_suggestions(project, round, suggestions)
         if codebook_version is None and round is not None:
             codebook_version = project.round_info(round).get("codebook_version")  # the round's pinned version
         self.codebook = project.codebook(codebook_version)
@@ -200,7 +219,7 @@ class CodingPanel(ActionWidget):
         self._memos: dict[str, str] = {}
         self._flags: set[str] = set()
         with self.hold_sync():
-            self.coder = coder
+            self.coder = coder  # shown on the page
             self.round_name = "" if round is None else str(round)
             self.codebook_label = self.codebook.title or self.codebook.name
             self.codes = code_rows(self.codebook)
@@ -209,6 +228,12 @@ class CodingPanel(ActionWidget):
             self.refresh()
         self.observe(self._on_filters, names="filters")
 
+    @t.validate("coder")
+    def _fixed_coder(self, proposal: Mapping[str, Any]) -> str:
+        if proposal["value"] != self._coder:
+            raise AccessError(f"the panel codes as {self._coder!r}; its coder is fixed when it is made")
+        return str(proposal["value"])
+
     # --- loading --------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the queue, progress, memos and flags from the store.
@@ -216,7 +241,7 @@ class CodingPanel(ActionWidget):
         The panel resumes at the coder's first uncoded unit (or stays on the current unit
         if there is one).
         """
-        p, coder, rnd = self.project, self.coder, self.round
+        p, coder, rnd = self.project, self._coder, self.round
         current = self.unit.get("unit_id") if self.unit else None
         self._queue = p.queue(coder, round=rnd)
         self._where = {u: i for i, u in enumerate(self._queue)}
@@ -252,7 +277,7 @@ class CodingPanel(ActionWidget):
         ]
 
     def _resume(self) -> None:
-        first = self.project.next_unit(self.coder, round=self.round)
+        first = self.project.next_unit(self._coder, round=self.round)
         if first is not None and first in self._where:
             self._show(self._where[first])
             self.message = ""
@@ -289,7 +314,7 @@ class CodingPanel(ActionWidget):
     def _coded_among(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        df = self.project.codings(coder=self.coder, round=self.round, unit_ids=list(ids))
+        df = self.project.codings(coder=self._coder, round=self.round, unit_ids=list(ids))
         return set(df["unit_id"])
 
     def _step(self, direction: int, *, uncoded: bool) -> int | None:
@@ -303,7 +328,7 @@ class CodingPanel(ActionWidget):
             return j if 0 <= j < len(items) else None
         if direction > 0 and self._view is None:
             after = items[i] if i >= 0 else None
-            found = self.project.next_unit(self.coder, round=self.round, after=after)
+            found = self.project.next_unit(self._coder, round=self.round, after=after)
             if after is not None and found is None:
                 return None
             return self._where.get(found) if found is not None else None
@@ -323,9 +348,19 @@ class CodingPanel(ActionWidget):
         return None
 
     # --- showing a unit -------------------------------------------------------------------
+    def suggested(self) -> list[str]:
+        """On request: the codes the model suggests for the unit on screen (offered codes only).
+
+        Returns
+        -------
+        list of str
+            Empty without ``suggestions=`` or without a unit.
+        """
+        return [] if self._suggest is None or not self.unit else self._suggest(self.unit["unit_id"])
+
     def _current_codes(self, unit_id: str) -> list[str]:
         """The coder's own codes on the unit now (never another coder's: blind coding)."""
-        return self._ordered(self.project.unit_codes(unit_id, coder=self.coder, round=self.round))
+        return self._ordered(self.project.unit_codes(unit_id, coder=self._coder, round=self.round))
 
     def _post(self, row: Mapping[str, Any], *, reveal: bool, excerpt: bool = False) -> dict[str, Any]:
         text = str(row.get("text") or "")
@@ -403,9 +438,9 @@ class CodingPanel(ActionWidget):
         remove = [c for c in before if c not in after]
         add = [c for c in after if c not in before]
         if remove:
-            self.project.uncode(unit_id, remove, coder=self.coder, round=self.round)
+            self.project.uncode(unit_id, remove, coder=self._coder, round=self.round)
         for c in add:  # one at a time: codes of an exclusive group cannot go in one call
-            self.project.code(unit_id, [c], coder=self.coder, round=self.round)
+            self.project.code(unit_id, [c], coder=self._coder, round=self.round)
         return self._current_codes(unit_id)
 
     def _account(self, unit_id: str, before: Iterable[str], after: Iterable[str]) -> None:
@@ -442,10 +477,10 @@ class CodingPanel(ActionWidget):
         unit_id = self._unit_id()
         before = list(self.applied)
         if code in before:
-            self.project.uncode(unit_id, [code], coder=self.coder, round=self.round)
+            self.project.uncode(unit_id, [code], coder=self._coder, round=self.round)
             after = [c for c in before if c != code]
         else:
-            self.project.code(unit_id, [code], coder=self.coder, round=self.round)
+            self.project.code(unit_id, [code], coder=self._coder, round=self.round)
             # what Project.code committed: the code, replacing its exclusive group's other code
             after = self._ordered(set(before) - rivals(self.codebook, code) | {code})
         verb = "removed" if code in before else "applied"
@@ -466,7 +501,7 @@ class CodingPanel(ActionWidget):
         if text == before:
             self.memo_saved = text
             return
-        self.project.memo(unit_id, text, coder=self.coder, round=self.round)
+        self.project.memo(unit_id, text, coder=self._coder, round=self.round)
         self._memos[unit_id] = text
         self.memo_saved = text
         self._push({"kind": "memo", "unit_id": unit_id, "before": before, "after": text}, f"memo on {unit_id}")
@@ -483,7 +518,7 @@ class CodingPanel(ActionWidget):
         if on == before:
             self.flagged = on
             return
-        self.project.flag(unit_id, coder=self.coder, round=self.round, on=on)
+        self.project.flag(unit_id, coder=self._coder, round=self.round, on=on)
         (self._flags.add if on else self._flags.discard)(unit_id)
         self.flagged = on
         self._push({"kind": "flag", "unit_id": unit_id, "before": before, "after": on}, f"{'flag' if on else 'unflag'} {unit_id}")
@@ -513,11 +548,11 @@ class CodingPanel(ActionWidget):
             self.applied = after
             self._account(unit_id, current, after)
         elif entry["kind"] == "memo":
-            self.project.memo(unit_id, entry["before"], coder=self.coder, round=self.round)
+            self.project.memo(unit_id, entry["before"], coder=self._coder, round=self.round)
             self._memos[unit_id] = entry["before"]
             self.memo = self.memo_saved = entry["before"]
         else:
-            self.project.flag(unit_id, coder=self.coder, round=self.round, on=entry["before"])
+            self.project.flag(unit_id, coder=self._coder, round=self.round, on=entry["before"])
             (self._flags.add if entry["before"] else self._flags.discard)(unit_id)
             self.flagged = entry["before"]
         self._undo.pop()
@@ -551,7 +586,7 @@ class CodingPanel(ActionWidget):
                 self.project.unit(unit_id)
             except UnknownUnitError:
                 raise WorkbenchError(f"there is no unit {unit_id!r} in this project") from None
-            raise WorkbenchError(f"unit {unit_id!r} is not in {self.coder}'s queue")
+            raise WorkbenchError(f"unit {unit_id!r} is not in {self._coder}'s queue")
         if self._view is not None and unit_id not in self._view_where:
             self.filters = {"thread": "", "uncoded": False, "flagged": False}
         self._show(self._index_of(unit_id))
