@@ -90,6 +90,12 @@ def test_every_command_has_help(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
     assert out.startswith(f"usage: workbench {' '.join(command)}")
+    assert "%%" not in out, "a help text shows '%%': argparse formats '%' only in arguments' help strings"
+
+
+def test_agreement_help_says_95_percent_once(capsys):
+    _, out, _ = run(capsys, "agreement", "--help")
+    assert "with 95% bootstrap" in " ".join(out.split())
 
 
 def test_usage_errors_exit_2(capsys):
@@ -350,6 +356,26 @@ def test_export_csv_pseudonymised(coded, tmp_path, keys, capsys):
     code, out, err = run(capsys, "export", "--project", coded, "-o", str(raw), "--raw", "--key", str(key))
     assert code == 0, err
     assert "crys_tom" in set(pd.read_csv(raw, encoding="utf-8-sig")["author"])
+
+
+def test_a_raw_export_named_without_a_folder_goes_under_exports_which_git_ignores(coded, tmp_path, keys, capsys,
+                                                                                 monkeypatch):
+    key = keys / "study.key.json"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "export", "--project", coded, "-o", "codings.csv", "--key", str(key), "--new-key")
+    assert code == 0, err
+    assert (tmp_path / "codings.csv").exists()  # pseudonymised: where it was asked for
+    code, out, err = run(capsys, "export", "--project", coded, "-o", "raw.csv", "--raw", "--key", str(key))
+    assert code == 0, err
+    assert not (tmp_path / "raw.csv").exists()
+    written = tmp_path / "exports" / "raw.csv"
+    assert "crys_tom" in set(pd.read_csv(written, encoding="utf-8-sig")["author"])
+    assert f"wrote {Path('exports') / 'raw.csv'}" in out
+    # the repository's .gitignore covers that folder
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "exports/" in lines
+    done = subprocess.run(["git", "check-ignore", "-q", "exports/raw.csv"], cwd=ROOT, timeout=60)
+    assert done.returncode == 0, "the repository's .gitignore does not cover exports/raw.csv"
 
 
 def test_export_units_only_xlsx_and_qdpx(coded, tmp_path, keys, capsys):

@@ -32,6 +32,8 @@ CELL_TIMEOUT = 600
 
 #: Working notebooks (not published) that show the real threads by design, and why.
 PRIVATE_BY_DESIGN = {
+    "00_getting_started.ipynb": "a supervisor's first look at their own data: shows what was read, as it is "
+                                "(`workbench report` pseudonymises it when published)",
     "01_code_threads.ipynb": "a coder's working notebook: shows the threads as they are, never published",
     "coder_app.ipynb": "the Voilà coder app: shows the threads as they are, never published",
 }

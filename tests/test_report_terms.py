@@ -76,3 +76,17 @@ def test_the_guard_view_blanks_vendored_code_and_base64_keeping_offsets():
     assert len(view) == len(html) and "var kath" not in view and "a2F0aA" not in view
     assert view.index("<p>kath</p>") == html.index("<p>kath</p>")
     assert [leak.where for leak in find_leaks(html, ["kath"])] == ["page"]
+
+
+def test_pseudonyms_a_notebook_made_with_its_own_key_are_not_names_to_hide():
+    import pandas as pd
+
+    from workbench.privacy import PseudonymKey
+    from workbench.report.terms import collect_terms
+
+    shown = pd.DataFrame({"author": ["P013", "Professional-02", "Lisa Rodrigues"],
+                          "text": ["thanks @P013", "we are not all like that", "it happened to me"]})
+    terms = collect_terms([shown], PseudonymKey())  # publish's key: it never gave out P013
+    assert "Lisa Rodrigues" in terms.replacement
+    assert not {"P013", "@P013", "Professional-02"} & set(terms.replacement)
+    assert [leak.term for leak in find_leaks("<td>P013</td><td>Lisa Rodrigues</td>", terms)] == ["Lisa Rodrigues"]

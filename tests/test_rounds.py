@@ -24,7 +24,7 @@ STANCES = ["validating", "defensive", "systemic-deflection", "dismissing"]
 # --- the scripted scenario --------------------------------------------------------------
 def load_examples(project: wb.Project) -> int:
     n = 0
-    for f in sorted((ROOT / "data" / "examples").iterdir()):
+    for f in sorted((ROOT / "data" / "examples").glob("*.txt")):  # the example threads, not the CSV
         n += project.add_units(load_threads(f))
     return n
 

@@ -51,3 +51,23 @@ def test_add_codebook_takes_a_codebook(any_project):
     with pytest.raises(TypeError, match="Codebook.from_yaml"):
         any_project.add_codebook({"name": "x"})
     assert any_project.codebook_versions().empty
+
+
+def test_an_identical_codebook_returns_the_newest_version_and_stores_nothing(coded, demo_codebook, caplog):
+    coded.code("t1:1", "defensive", coder="alice")
+    before = coded.codebook_versions()
+    same = wb.Codebook.from_dict(demo_codebook.to_dict())  # equal content, a different object
+    with caplog.at_level("INFO", logger="workbench.storage.codebooks"):
+        assert coded.add_codebook(same, note="the first cell run again") == 1
+    assert "identical to version 1: nothing stored" in caplog.text
+    assert coded.codebook_versions().equals(before)
+    assert coded.codebook_version() == 1
+    coded.code("t1:2", "validating", coder="alice")
+    assert list(coded.history()["codebook_version"]) == [1, 1]
+    # a changed codebook is a new version, as before; the same change again is not
+    changed = demo_codebook.replace(title="second draft")
+    assert coded.add_codebook(changed) == 2
+    assert coded.add_codebook(changed) == 2
+    # going back to the first version's content is a change from the newest: version 3
+    assert coded.add_codebook(demo_codebook) == 3
+    assert list(coded.codebook_versions()["version"]) == [1, 2, 3]

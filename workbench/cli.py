@@ -136,6 +136,8 @@ COMMANDS: tuple[str, ...] = (
 )
 
 DEFAULT_PROJECT = "data/project.db"
+#: Where ``export --raw`` writes a file named without a folder (the repository's .gitignore covers it).
+RAW_FOLDER = Path("exports")
 _CODEBOOK_SUFFIXES = {".qdc": "REFI-QDA codebook", ".md": "Markdown", ".html": "HTML", ".htm": "HTML",
                       ".yaml": "YAML", ".yml": "YAML"}
 _EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".qdpx": "qdpx"}
@@ -703,6 +705,9 @@ def _cmd_export(args: argparse.Namespace, out: _Out) -> int:
         raise CommandError("--units-only writes CSV or XLSX; a .qdpx project always holds units and codings")
     if args.raw and args.key is None:
         raise CommandError("--raw exports real names and needs the pseudonym key as proof: add --key KEYFILE")
+    if args.raw and not target.is_absolute() and target.parent == Path("."):
+        target = RAW_FOLDER / target  # real names go where the repository's .gitignore keeps them out of git
+        target.parent.mkdir(parents=True, exist_ok=True)
     from .sentinels import ALL_ROUNDS
 
     round_: Any = _round(args)
@@ -1083,7 +1088,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("agreement", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="inter-coder agreement per code and overall",
-                       description="Inter-coder agreement per code, per exclusive group and overall, with 95%% "
+                       description="Inter-coder agreement per code, per exclusive group and overall, with 95% "
                                    "bootstrap confidence intervals. Exit 1 when no unit was coded twice or the "
                                    "overall value is below --fail-under.")
     p.add_argument("--round", "-r", metavar="NAME", help="a round's name (default: all current codings)")
@@ -1113,7 +1118,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="create the key file named by --key if it does not exist (without --key: in your "
                         "configuration folder, ~/.config/workbench/keys/, or $WB_KEY_DIR); nothing is created "
                         "when the export fails")
-    p.add_argument("--raw", action="store_true", help="real names (needs --key as proof); the file is made private")
+    p.add_argument("--raw", action="store_true",
+                   help="real names (needs --key as proof); the file is made private, and written under exports/ "
+                        "(ignored by git) when -o names no folder")
     p.add_argument("--units-only", action="store_true", help="the units without codings (CSV, XLSX)")
     p.add_argument("--round", "-r", metavar="NAME", help="only this round's codings (the round's name)")
     p.add_argument("--round-id", type=int, metavar="N", help="only the codings of the round with this id")

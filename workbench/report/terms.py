@@ -31,7 +31,7 @@ from .kernel import UNIT_COLUMNS
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
-__all__ = ["Leak", "Terms", "collect_terms", "find_leaks", "guard_view", "pseudonymise_notebook"]
+__all__ = ["Leak", "Terms", "collect_terms", "find_leaks", "guard_view", "is_pseudonym", "pseudonymise_notebook"]
 
 _CONTACT_KINDS = ("email", "url", "phone", "handle")
 _BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
@@ -191,6 +191,41 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
+_ROLE_PSEUDONYM = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)*-\d{2}")
+
+
+def is_pseudonym(value: str, key: PseudonymKey) -> bool:
+    """Whether ``value`` is a pseudonym: one of ``key``'s, or of the form a key gives.
+
+    The form is that of ``key``'s numbered scheme (``P`` and at least three digits by default:
+    ``P013``) or of the role scheme (``Professional-01``). A notebook that pseudonymised its
+    data with the study's key shows such values; they are not names to hide, even when
+    ``publish`` runs with another (new) key.
+
+    Parameters
+    ----------
+    value : str
+        An author or handle as shown.
+    key : PseudonymKey
+        The key publishing uses.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> key = PseudonymKey()
+    >>> [is_pseudonym(v, key) for v in ("P013", "Patient-01", "Lisa", "P1", "Pat2000x")]
+    [True, True, False, False, False]
+    """
+    value = value.strip()
+    if value in key.pseudonyms():
+        return True
+    numbered = re.escape(key.prefix) + r"\d{" + str(int(key.width)) + ",}"
+    return bool(re.fullmatch(numbered, value) or _ROLE_PSEUDONYM.fullmatch(value))
+
+
 def collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> Terms:
     """Give everybody in ``frames`` a pseudonym (in ``key``) and list what to replace."""
     terms = Terms()
@@ -208,9 +243,9 @@ def collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> Terms:
         return terms
     units = pd.concat(tables, ignore_index=True)
     units["unit_id"] = [f"u{i}" for i in range(len(units))]
-    pseudonyms = key.pseudonyms()
-    # values that are already pseudonyms of this key are not people to hide
-    units["author"] = [None if isinstance(a, str) and a in pseudonyms else a for a in units["author"]]
+    # values that are already pseudonyms (of this key, or of the form a study's key gives, e.g. the P013
+    # a notebook's own pseudonymisation made) are not people to hide
+    units["author"] = [None if isinstance(a, str) and is_pseudonym(a, key) else a for a in units["author"]]
     for col in ("author", "text", "title"):
         units[col] = [v if isinstance(v, str) else None for v in units[col]]
     units["author_role"] = [r if isinstance(r, str) else None for r in units["author_role"]]
@@ -224,6 +259,8 @@ def collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> Terms:
         forms = [name, *[a for a in str(aliases or "").split("; ") if a]]
         for form in forms:
             bare = form.strip().lstrip("@").strip()
+            if is_pseudonym(bare, key):
+                continue  # "@P013" in a text the notebook pseudonymised: not a person to hide
             exact = len(bare) < 3 or bare.casefold() in stop
             terms.add(bare, pseudonym, "name", exact=exact)
     for column in ("text", "title"):
@@ -232,8 +269,9 @@ def collect_terms(frames: Sequence[pd.DataFrame], key: PseudonymKey) -> Terms:
                 continue
             for start, end, kind, placeholder in find_redactions(text, _CONTACT_KINDS):
                 found = text[start:end]
-                if kind == "handle" and key.lookup(found.lstrip("@").split("@")[0]) is not None:
-                    continue  # a known person: the pseudonym takes its place
+                handle = found.lstrip("@").split("@")[0]
+                if kind == "handle" and (key.lookup(handle) is not None or is_pseudonym(handle, key)):
+                    continue  # a known person (the pseudonym takes its place), or a pseudonym already
                 terms.add(found, placeholder, kind)
                 if kind == "email" and found.lower().startswith("mailto:"):
                     terms.add(found[7:], placeholder, kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 import pandas as pd
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from . import tables as T
 from ._kernel import Kernel, now
 
 __all__ = ["Codebooks"]
+
+log = logging.getLogger(__name__)
 
 _NO_CODEBOOK = (
     "this project has no codebook yet; add one with "
@@ -35,7 +38,12 @@ class Codebooks:
         self._cache: dict[int, Codebook] = {}
 
     def add_codebook(self, codebook: Codebook, *, note: str | None = None, author: str | None = None) -> int:
-        """Store an immutable new codebook version.
+        """Store an immutable new codebook version, unless it is the newest version already.
+
+        A codebook identical to the newest stored version (the same codes, groups, definitions
+        and examples; the note does not count) stores nothing: its version number is returned
+        and a log line (logger ``workbench.storage.codebooks``, level INFO) says so. Running a
+        notebook's first cell twice therefore leaves one version.
 
         Parameters
         ----------
@@ -48,14 +56,29 @@ class Codebooks:
         Returns
         -------
         int
-            The new version's number (1, 2, ...).
+            The new version's number (1, 2, ...), or the newest version's number when
+            ``codebook`` is identical to it.
         """
         if not isinstance(codebook, Codebook):
             raise TypeError("add_codebook takes a workbench.Codebook (e.g. Codebook.from_yaml(path))")
+        codebook.validate()
+        checksum = _checksum(codebook)
         with self.kernel.transaction(f"store codebook {codebook.name!r}") as conn:
+            newest = self.kernel.newest_version(conn)
+            if newest is not None and self._checksum_of(conn, newest) == checksum:
+                log.info("codebook %r is identical to version %d: nothing stored", codebook.name, newest)
+                return newest
             version = self.store(conn, codebook, note=note, author=author)
             self.kernel.audit(conn, "add_codebook", {"version": version, "name": codebook.name, "note": note}, author)
         return version
+
+    @staticmethod
+    def _checksum_of(conn: sa.Connection, version: int) -> str | None:
+        """The stored checksum of a version, computed again from its body (older rows may lack it)."""
+        row = conn.execute(
+            sa.select(T.codebook_versions.c.body).where(T.codebook_versions.c.version == version)
+        ).first()
+        return None if row is None else hashlib.sha256(str(row[0]).encode()).hexdigest()
 
     def store(self, conn: sa.Connection, codebook: Codebook, *, note: str | None, author: str | None) -> int:
         """Validate ``codebook`` and insert it as the next version, inside the caller's transaction.
@@ -72,7 +95,7 @@ class Codebooks:
             The new version's number.
         """
         codebook.validate()
-        body = json.dumps(codebook.to_dict(), sort_keys=True, ensure_ascii=False)
+        body = _body(codebook)
         version = (self.kernel.newest_version(conn) or 0) + 1
         conn.execute(
             T.codebook_versions.insert().values(
@@ -191,3 +214,12 @@ class Codebooks:
         cb = self.codebook(version)
         groups = {g.name: [c.name for c in cb.codes if c.group == g.name] for g in cb.groups if g.exclusive}
         return groups or None
+
+
+def _body(codebook: Codebook) -> str:
+    """The JSON stored for a codebook version (keys sorted: equal codebooks give equal bodies)."""
+    return json.dumps(codebook.to_dict(), sort_keys=True, ensure_ascii=False)
+
+
+def _checksum(codebook: Codebook) -> str:
+    return hashlib.sha256(_body(codebook).encode()).hexdigest()
