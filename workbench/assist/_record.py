@@ -131,7 +131,13 @@ def texts_for_model(project: Any, *, key: Any = None, raw: bool = False) -> tupl
     from ..privacy import export_view
 
     view = export_view(project, raw=raw, key=key, coder=[])
-    return view.units, ("raw (re-identifiable)" if raw else "pseudonymised")
+    units = view.units
+    if view.ids is not None:  # the texts leave pseudonymised; the codes come back under the project's ids
+        units = units.copy()
+        for col in ("unit_id", "thread_id", "parent_id"):
+            if col in units.columns:
+                units[col] = [view.ids.original(v) if v is not None else None for v in units[col]]
+    return units, ("raw (re-identifiable)" if raw else "pseudonymised")
 
 
 def coded_units(project: Any, coder: str, round: Any) -> set[str]:

@@ -80,6 +80,20 @@ class IdMap:
             )
         return out
 
+    def original(self, value: Any) -> str | None:
+        """The id that ``value`` (a pseudonymous id this map made) stands for; None if it made none.
+
+        For work that stays on this machine, e.g. a model coder that sends pseudonymised
+        texts away and records its codes under the project's own ids.
+
+        Examples
+        --------
+        >>> ids = IdMap(b"0123456789abcdef")
+        >>> ids.original(ids("alice-smith:1")), ids.original("id-aaaaaaaaaaaaaaaa")
+        ('alice-smith:1', None)
+        """
+        return None if value is None else self._seen.get(str(value))
+
     def frame(self, df: pd.DataFrame, columns: Iterable[str] = ID_COLUMNS) -> pd.DataFrame:
         """A copy of ``df`` with its id columns mapped (the columns present among ``columns``).
 
