@@ -510,14 +510,13 @@ def agreement_by_thread(
         "value": df["value"].round(4),
         "ci_low": df["ci_low"].round(4),
         "ci_high": df["ci_high"].round(4),
-        "n_units": df["n_units"],
-        "n_pairable": df["n_pairable"],
+        "n_units": df["n_units"].round(),
+        "n_pairable": df["n_pairable"].round(),
         "band": [band(v, lo_hi) for v in df["value"]],
         "label": ["–" if math.isnan(v) else f"{v:.2f}".replace("0.", ".", 1) for v in df["value"]],
         "n_label": ["n=?" if math.isnan(n) else f"n={int(n)}" for n in df["n_units"]],
         "interpretation": df["interpretation"],
-    }).reset_index(drop=True)
-    out = out.astype(object).where(out.notna(), None)
+    }).reset_index(drop=True).astype({"n_units": "Int64", "n_pairable": "Int64"})
     bands = [band(v, lo_hi) for v in (lo_hi[1], lo_hi[0], lo_hi[0] - 1)] + [band(None)]
     noun = "thread" if group == "thread_id" else group
     base = alt.Chart(out).encode(
