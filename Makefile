@@ -28,7 +28,9 @@ $(NPM_STAMP): package.json package-lock.json
 lab: $(STAMP)  ## JupyterLab on the example data, opening the coding notebook
 	$(BIN)/jupyter lab --port $(PORT) $(ROOT_FLAG) notebooks/01_code_threads.ipynb
 
-test: $(STAMP) $(NPM_STAMP)  ## the whole test suite (SQLite, PostgreSQL, notebooks, browser, the team server)
+test: $(STAMP) $(NPM_STAMP)  ## lint, types, then the whole test suite (SQLite, PostgreSQL, notebooks, browser, the team server)
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 app: $(STAMP)  ## the Voila coder app for lay coders, on this machine only, behind a token

@@ -25,6 +25,7 @@ import time
 import tracemalloc
 
 import numpy as np
+
 import workbench.agreement as ag
 
 try:

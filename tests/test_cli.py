@@ -516,3 +516,111 @@ def test_report_publishes_a_notebook_for_real(tmp_path, capsys):
     code, out, err = run(capsys, "report", str(nb), "-o", str(tmp_path / "f.html"))
     assert code == 0, err
     assert "Findings" in (tmp_path / "f.html").read_text(encoding="utf-8")
+
+
+# --- merge and kit ----------------------------------------------------------------------------
+def _supervised(path: Path) -> None:
+    """A project with the example units, the codebook, alice and bob, and a round 'pilot'."""
+    project = wb.open_project(path)
+    for f in sorted(EXAMPLES.iterdir()):
+        project.add_units(wb.load_threads(f))
+    project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    project.add_coder("alice")
+    project.add_coder("bob")
+    project.new_round("pilot", sample=8, coders=["alice", "bob"], seed=3)
+    project.close()
+
+
+def _code_all(path: Path, coder: str) -> int:
+    kit = wb.open_project(path)
+    n = 0
+    while (unit := kit.next_unit(coder, round="pilot")) is not None:
+        kit.code(unit, ["validating" if n % 2 else "defensive"], coder=coder, round="pilot")
+        n += 1
+    kit.close()
+    return n
+
+
+def test_kit_and_merge_round_trip_with_exit_codes(tmp_path, capsys, db):
+    _supervised(Path(db))
+    kit = tmp_path / "alice.db"
+    code, out, _ = run(capsys, "--project", db, "kit", "--coder", "alice", "--round", "pilot", "-o", str(kit))
+    assert code == 0 and "8 unit(s) to code" in out and "make app" in out and f"merge {kit}" in out
+    assert run(capsys, "--project", db, "kit", "--coder", "alice", "--round", "pilot", "-o", str(kit))[0] == 2
+    assert not (tmp_path / "zoe.db").exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "zoe", "--round", "pilot", "-o", str(tmp_path / "zoe.db"))
+    assert code == 2 and "zoe" in err and not (tmp_path / "zoe.db").exists()
+    # the round by its id, as in the other commands; a number given to --round is a name
+    bob = tmp_path / "bob.db"
+    code, out, _ = run(capsys, "--project", db, "kit", "--coder", "bob", "--round-id", "1", "-o", str(bob))
+    assert code == 0 and "in round 'pilot'" in out and bob.exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "1", "-o", str(tmp_path / "b1.db"))
+    assert code == 2 and "--round-id 1" in err and not (tmp_path / "b1.db").exists()
+    code, _, err = run(capsys, "--project", db, "kit", "--coder", "bob", "-o", str(tmp_path / "b2.db"))
+    assert code == 2 and "--round NAME or --round-id N" in err
+    assert run(capsys, "--project", db, "kit", "--coder", "bob", "--round", "pilot", "--round-id", "1", "-o",
+               str(tmp_path / "b3.db"))[0] == 2
+    n = _code_all(kit, "alice")
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit), "--dry-run")
+    assert code == 0 and f"would merge {kit}: {n} events" in out
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))
+    assert code == 0 and f"merged {kit}: {n} events" in out
+    project = wb.open_project(db)
+    assert len(project.codings(coder="alice", round="pilot")) == n
+    project.close()
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))  # again: nothing changes
+    assert code == 0 and f"0 events, 0 memos, 0 adjudications ({n} events already here)" in out
+    # a kit whose unit text was edited: reported, exit 1
+    import sqlite3
+
+    with sqlite3.connect(kit) as conn:
+        conn.execute("UPDATE units SET text = 'edited' WHERE codable = 1 AND unit_id = "
+                     "(SELECT min(unit_id) FROM units WHERE codable = 1)")
+    code, out, _ = run(capsys, "--project", db, "merge", str(kit))
+    assert code == 1 and "another text" in out and "problem(s)" in out
+
+
+def test_merge_asks_who_same_named_coders_are(tmp_path, capsys, db):
+    _supervised(Path(db))
+    other = tmp_path / "other.db"
+    _supervised(other)
+    project = wb.open_project(other)
+    unit = project.round_units("pilot", coder="bob")[0]
+    project.code(unit, ["gratitude"], coder="bob", round="pilot")
+    project.close()
+    code, out, err = run(capsys, "--project", db, "merge", str(other))
+    assert code == 2 and "'alice' there and 'alice' here" in err and "'bob' there and 'bob' here" in err
+    assert "--same-coder bob=bob" in err and "Nothing was merged" in err
+    project = wb.open_project(db)
+    assert project.codings().empty and project.rounds()["round"].tolist() == ["pilot"]
+    project.close()
+    assert run(capsys, "--project", db, "merge", str(other), "--same-coder", "=x")[0] == 2
+    assert run(capsys, "--project", db, "merge", str(tmp_path / "missing.db"))[0] == 2
+    assert run(capsys, "--project", db, "merge", db)[0] == 2  # not into itself
+    code, out, err = run(capsys, "--project", db, "merge", str(other), "--same-coder", "bob=bob")
+    assert code == 2 and "'alice' there" in err and "'bob' there" not in err  # alice is assigned there too
+    code, out, _ = run(capsys, "--project", db, "merge", str(other), "--same-coder", "bob=bob", "--same-coder", "alice")
+    assert code == 0 and "'bob' of" in out
+    project = wb.open_project(db)
+    assert project.codings()[["unit_id", "coder", "code"]].values.tolist() == [[unit, "bob", "gratitude"]]
+    project.close()
+
+
+def test_merge_reads_a_qdpx_export(tmp_path, capsys, db):
+    _supervised(Path(db))
+    project = wb.open_project(db)
+    units = project.round_units("pilot")
+    project.code(units[0], ["defensive"], coder="alice", round="pilot")
+    project.code(units[0], ["validating"], coder="bob", round="pilot")
+    wb.interchange.write_qdpx(project, tmp_path / "both.qdpx", raw=True, key=wb.PseudonymKey())
+    project.close()
+    fresh = tmp_path / "fresh.db"
+    assert run(capsys, "--project", str(fresh), "import", *map(str, sorted(EXAMPLES.iterdir())))[0] == 0
+    project = wb.open_project(fresh)
+    project.add_codebook(wb.Codebook.from_yaml(CODEBOOK))
+    project.close()
+    code, out, _ = run(capsys, "--project", str(fresh), "merge", str(tmp_path / "both.qdpx"))
+    assert code == 0 and "2 events" in out
+    project = wb.open_project(fresh)
+    assert sorted(project.codings()[["coder", "code"]].values.tolist()) == [["alice", "defensive"], ["bob", "validating"]]
+    project.close()

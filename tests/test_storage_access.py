@@ -112,6 +112,8 @@ SUPERVISOR_CALLS = {
     "close_round": lambda p: p.close_round("pilot"),
     "reopen_round": lambda p: p.reopen_round("pilot"),
     "adjudicate": lambda p: p.adjudicate("t1:1", "defensive", round="pilot", decided_by="alice"),
+    "merge": lambda p: p.merge("other.db"),
+    "kit": lambda p: p.kit("alice-kit.db", coder="alice", round="pilot"),
 }
 
 

@@ -32,6 +32,12 @@ Commands
 ``workbench hub --supervisor NAME [--port N] [--ip ADDR] [--open-signup] [--dry-run]``
     Start the team server: JupyterHub with log-in; coders get the coder app under their
     log-in name, supervisors JupyterLab (see ``deploy/README.md``).
+``workbench merge OTHER... [--same-coder A=B ...] [--dry-run]``
+    Append other projects' (or ``.qdpx`` exports') codings, memos and decisions to the
+    project, nothing overwritten, nothing twice; exit 1 when something was not merged.
+``workbench kit --coder C (--round NAME | --round-id N) -o KIT.db``
+    Write a coder's kit: a project with only their units of the round, to code offline
+    and merge back.
 ``workbench team add-coder NAME [--role coder|supervisor] | list | set-role NAME --role R | password NAME | disable NAME``
     The team: coders and their roles; on PostgreSQL each coder's database login (see
     :mod:`workbench.storage.access`).
@@ -48,7 +54,8 @@ Exit codes
 1    the work found problems: an invalid codebook, records rejected on import, a text
      imported with no thread structure recognised (read as one essay unit),
      agreement below ``--fail-under``, codebooks that differ with ``--exit-code``,
-     a report that failed its checks (a failing cell, a name that would leak)
+     a report that failed its checks (a failing cell, a name that would leak),
+     a merge that left work out (units whose text differs, a closed round, ...)
 2    usage error, bad input, missing file or project, a missing pseudonym key
 3    store error: the project database cannot be opened, read or written
 4    an unexpected error (a bug in the workbench: please report the traceback)
@@ -117,6 +124,8 @@ COMMANDS: tuple[str, ...] = (
     "team password",
     "team disable",
     "hub",
+    "merge",
+    "kit",
 )
 
 DEFAULT_PROJECT = "data/project.db"
@@ -818,6 +827,93 @@ def _cmd_hub(args: argparse.Namespace, out: _Out) -> int:
     return EXIT_OK  # pragma: no cover - not reached
 
 
+# --- merge and kit -----------------------------------------------------------------------
+def _same_coders(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``--same-coder A=B`` (or ``A``, meaning ``A=A``) as ``{A: B}``."""
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        other, sep, here = pair.partition("=")
+        other, here = other.strip(), (here if sep else other).strip()
+        if not other or not here:
+            raise CommandError(f"--same-coder {pair!r}: give NAME_THERE=NAME_HERE, e.g. --same-coder alice=alice")
+        if other in out and out[other] != here:
+            raise CommandError(f"--same-coder names {other!r} twice ({out[other]!r} and {here!r})")
+        out[other] = here
+    return out
+
+
+def _cmd_merge(args: argparse.Namespace, out: _Out) -> int:
+    import pandas as pd
+
+    from .errors import StoreError, WorkbenchError
+    from .storage.merge import REPORT_COLUMNS, MergeSource
+
+    same = _same_coders(args.same_coder)
+    others = [o if _is_url(o) else str(_existing_file(o, "project or .qdpx file to merge")) for o in args.others]
+    status = EXIT_OK
+    with _open_project(args, create=False) as project:
+        for other in others:
+            try:
+                if other.lower().endswith(".qdpx"):
+                    from .interchange import read_qdpx
+
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the report lists what reading found
+                        source: Any = MergeSource.from_refi(read_qdpx(other), name=other)
+                else:
+                    source = other
+                report = project.merge(source, same_coder=same, dry_run=args.dry_run)
+            except StoreError:
+                raise
+            except (WorkbenchError, TypeError, ValueError) as exc:  # e.g. same-named coders: nothing was written
+                out.error(f"{other}: {exc.args[0] if exc.args else exc}")
+                status = max(status, EXIT_USAGE)
+                continue
+            merged = report.set_index("kind")
+            head = "would merge" if args.dry_run else "merged"
+            out.print(f"{head} {other}: " + ", ".join(
+                f"{int(merged.loc[k, 'n_merged'])} {k}" for k in ("events", "memos", "adjudications")
+            ) + f" ({int(merged.loc['events', 'n_already'])} events already here)")
+            with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+                out.print(report[REPORT_COLUMNS[:5]].to_string(index=False))
+            for line in report["detail"]:
+                for part in [p for p in line.split("; ") if p]:
+                    out.print(f"  {part}")
+            if report.attrs["problems"]:
+                out.print(f"{len(report.attrs['problems'])} problem(s): see above; what was not merged stays out")
+                status = max(status, EXIT_PROBLEMS)
+    if args.dry_run:
+        out.note("dry run: nothing was written")
+    return status
+
+
+def _cmd_kit(args: argparse.Namespace, out: _Out) -> int:
+    from .errors import NotFoundError
+
+    target = Path(args.output).expanduser() if not _is_url(args.output) else args.output
+    if isinstance(target, Path) and target.exists():
+        raise CommandError(f"{target} exists; a kit is written to a new file (choose another name or remove it)")
+    round_ = _round(args)
+    if round_ is None:
+        raise CommandError("a kit is for one round: give --round NAME or --round-id N")
+    with _open_project(args, create=False) as project:
+        try:
+            made = project.kit(target, coder=args.coder, round=round_)
+        except NotFoundError as exc:
+            raise CommandError(_not_found(exc, args)) from exc
+        except ValueError as exc:
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
+    where = str(Path(made["path"]).resolve()) if isinstance(target, Path) else made["path"]
+    out.print(f"wrote {made['path']}: a kit for {made['coder']} in round {made['round']!r}: {made['n_units']} unit(s) "
+              f"to code, {made['n_context']} more for context, codebook version {made['codebook_version']}, "
+              f"{made['n_events']} coding event(s) so far")
+    out.print(f"the coder opens it with: WB_PROJECT={shlex.quote(where)} make app   "
+              f"(or: workbench --project {shlex.quote(str(made['path']))} app)")
+    out.print(f"bring it back with: workbench --project {shlex.quote(_project_url(args))} merge "
+              f"{shlex.quote(str(made['path']))}")
+    return EXIT_OK
+
+
 # --- the parser ---------------------------------------------------------------------------
 _EPILOG = """exit codes: 0 success; 1 the work found problems (invalid codebook, rejected records,
 agreement below --fail-under); 2 usage error, bad input or missing file; 3 store error;
@@ -1028,6 +1124,32 @@ def build_parser() -> argparse.ArgumentParser:
                        description=hub_command_line.DESCRIPTION)
     hub_command_line.add_arguments(p)
     p.set_defaults(func=_cmd_hub)
+
+    p = sub.add_parser("merge", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="merge other projects' or .qdpx exports' codings into the project",
+                       description="Append the coding events, memos, flags and decisions of other projects (SQLite "
+                                   "files, URLs, coders' kits) or .qdpx exports to the project, with their coder, "
+                                   "round, codebook version and time. Nothing is overwritten; merging again changes "
+                                   "nothing. Units are matched by id and text; the work on a unit whose text differs "
+                                   "is not merged. Exit 1 when something was left out, 2 when a coder's name is in "
+                                   "both projects and --same-coder does not say who they are.")
+    p.add_argument("others", nargs="+", metavar="OTHER", help="another project (a .db file or a URL) or a .qdpx export")
+    p.add_argument("--same-coder", action="append", metavar="A=B",
+                   help="coder A of OTHER is coder B of this project (or a new coder B); repeat for each")
+    p.add_argument("--dry-run", action="store_true", help="report what would be merged and write nothing")
+    p.set_defaults(func=_cmd_merge)
+
+    p = sub.add_parser("kit", parents=[common], formatter_class=fmt, epilog=_EPILOG,
+                       help="write a coder's kit: their units of a round, to code offline and merge back",
+                       description="Write a new project holding only what one coder needs for one round: their "
+                                   "assigned units (and the posts they reply to, for context), the round's codebook "
+                                   "version and their codings so far. They code it in the coder app; merge it back "
+                                   "with workbench merge.")
+    p.add_argument("--coder", required=True, metavar="C", help="the coder the kit is for")
+    p.add_argument("--round", "-r", metavar="NAME", help="the round (open) to code, by its name")
+    p.add_argument("--round-id", type=int, metavar="N", help="the round (open) to code, by its id")
+    p.add_argument("-o", "--output", required=True, metavar="KIT.db", help="a new SQLite file (or an empty database URL)")
+    p.set_defaults(func=_cmd_kit)
     return parser
 
 

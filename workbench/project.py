@@ -66,7 +66,9 @@ from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
 from .storage.codings import UNIT_GROUPS, Codings
+from .storage.kit import Kit
 from .storage.memos import Memos
+from .storage.merge import Merge
 from .storage.queue import Queue
 from .storage.restructure import Restructure
 from .storage.rounds import Rounds
@@ -216,6 +218,8 @@ class Project:
         self._rounds = Rounds(kernel, self._codebooks, self._codings)
         self._adjudication = Adjudication(kernel, self._codebooks)
         self._restructure = Restructure(kernel, self._codebooks, self._codings, self._queue)
+        self._merge = Merge(kernel, self._codebooks)
+        self._kit = Kit(kernel)
         try:
             access.bind(coder)
         except BaseException:
@@ -333,6 +337,10 @@ class Project:
     gold = _via("_adjudication", Adjudication.gold, _settled)
     proposals = _via("_adjudication", Adjudication.proposals, _settled)
 
+    # merging projects and coders' kits: storage.merge, storage.kit
+    merge = _via("_merge", Merge.merge, _supervisor)
+    kit = _via("_kit", Kit.kit, _supervisor)
+
     # --- what combines parts --------------------------------------------------------------------
     def round(self, round: str | int) -> Round:
         """A handle on one round: its info, units, codings, disagreements, agreement.
@@ -368,14 +376,12 @@ class Project:
         ci : bool
             95% confidence intervals (by ``ci_method``).
         n_boot, seed : int
-            Bootstrap resamples and seed.
         exclusive_groups : "codebook", dict or None
             "codebook": a row ``group:NAME`` per exclusive group of the codebook version
             in force.
         by : {"thread", "source"}, optional
-            One report per thread (first column ``thread_id``) or per source (``source``,
-            the platform the units came from), each on its own units; see
-            :func:`workbench.agreement.reliability_table`.
+            One report per thread (first column ``thread_id``) or per source (``source``, the
+            platform), each on its own units (see :func:`workbench.agreement.reliability_table`).
         weights : str, optional
             A scheme of :data:`workbench.agreement.WEIGHTS` for the measures that take one.
         ci_method : {"bootstrap", "gwet"}
@@ -393,17 +399,15 @@ class Project:
         >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "demo.db"))
         >>> _ = project.add_codebook(wb.Codebook.from_dict({"name": "demo", "codes": [
         ...     {"name": n, "label": n, "definition": "..."} for n in ("praise", "blame")]}))
-        >>> _ = project.add_units(wb.make_units([{"unit_id": f"u{i}", "thread_id": f"t{i % 2}", "text": "..."}
-        ...                                      for i in range(6)]))
+        >>> _ = project.add_units(wb.make_units([{"unit_id": f"u{i}", "thread_id": f"t{i % 2}", "text": "."} for i in range(6)]))
         >>> _ = [project.add_coder(c) for c in ("ann", "ben")]
         >>> for i, pair in enumerate(["pp", "pp", "bb", "bp", "pp", "bb"]):
         ...     for coder, c in zip(("ann", "ben"), pair):
         ...         _ = project.code(f"u{i}", "praise" if c == "p" else "blame", coder=coder)
-        >>> table = project.agreement(by="thread", ci=False)
-        >>> table[table["code"] == "(overall)"][["thread_id", "value", "n_units"]].round(3)
-          thread_id  value  n_units
-        0        t0  1.000        3
-        3        t1  0.444        3
+        >>> project.agreement(by="thread", ci=False).query("code == '(overall)'")[["thread_id", "value", "n_units"]]
+          thread_id     value  n_units
+        0        t0  1.000000        3
+        3        t1  0.444444        3
         >>> project.close()
         """
         sel = round_selection(round)

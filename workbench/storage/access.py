@@ -107,7 +107,7 @@ ROLES = ("coder", "supervisor")
 SUPERVISOR_ONLY = (
     "add_units", "set_setting", "audit_log", "add_coder", "set_role", "create_login", "disable_login",
     "add_codebook", "rename_code", "merge_codes", "split_code", "retire_code", "rebuild_state",
-    "new_round", "close_round", "reopen_round", "adjudicate",
+    "new_round", "close_round", "reopen_round", "adjudicate", "merge", "kit",
 )
 
 # what each group may do, table by table (row-level security narrows SELECT and INSERT)

@@ -8,6 +8,10 @@ Coding is an append-only event log (``coding_events``). ``current_codings`` and
 event, so that the current state and a coder's next unit are index look-ups.
 On PostgreSQL (revision 0004) row-level security guards the coding tables and a
 trigger derives the state (see :mod:`workbench.storage.access`).
+
+Rows merged from another project (:mod:`~workbench.storage.merge`) carry ``origin_uid``,
+where they came from (revision 0005); ``project_info`` holds ``project_uid``, the id of
+the project.
 """
 
 from __future__ import annotations
@@ -144,9 +148,11 @@ coding_events = sa.Table(
     sa.Column("span_start", sa.Integer, nullable=True),
     sa.Column("span_end", sa.Integer, nullable=True),
     sa.Column("origin", sa.String(255), nullable=True),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
     sa.CheckConstraint("action IN ('apply', 'remove')", name="ck_coding_events_action"),
     sa.Index("ix_coding_events_unit", "unit_id"),
     sa.Index("ix_coding_events_coder_round", "coder_id", "round_id"),
+    sa.Index("ux_coding_events_origin_uid", "origin_uid", unique=True),
 )
 
 memos = sa.Table(
@@ -159,7 +165,9 @@ memos = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("at", TS, nullable=False),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
     sa.Index("ix_memos_unit", "unit_id"),
+    sa.Index("ux_memos_origin_uid", "origin_uid", unique=True),
 )
 
 adjudications = sa.Table(
@@ -174,6 +182,8 @@ adjudications = sa.Table(
     sa.Column("proposal", sa.Text, nullable=True),
     sa.Column("codebook_version", sa.Integer, nullable=True),
     sa.Column("at", TS, nullable=False),
+    sa.Column("origin_uid", sa.String(128), nullable=True),
+    sa.Index("ux_adjudications_origin_uid", "origin_uid", unique=True),
 )
 
 audit_log = sa.Table(
