@@ -117,6 +117,8 @@ def test_a_round_per_thread_and_bad_groupings(project, demo_codebook):
     assert list(overall["thread_id"]) == ["rA", "wC"] and list(overall["n_units"]) == [2, 2]
     with pytest.raises(ValueError, match=r"by must be one of \['thread', 'source'\].*got 'thread_id'"):
         project.agreement(by="thread_id")
+    with pytest.raises(ValueError, match=r"by must be one of \['thread', 'source'\]"):
+        project.agreement(by=["thread"])
 
 
 def test_the_command_reports_per_thread(tmp_path, demo_codebook, capsys):

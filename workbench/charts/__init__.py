@@ -38,7 +38,8 @@ units
 report / reports / matrix
     Agreement results: a tidy report with ``code, value, ci_low, ci_high`` (and
     optionally ``measure, n_units, n_coders, n_pairable, interpretation, round``),
-    or a square coincidence matrix.
+    or a square coincidence matrix; per thread, the report of
+    ``project.agreement(by="thread")`` (:func:`agreement_by_thread`).
 
 Several coders
 --------------

@@ -558,7 +558,7 @@ class Codings:
         pandas.DataFrame
             The columns of :meth:`codings`, then ``thread_id`` or ``source``.
         """
-        if by not in UNIT_GROUPS:
+        if not isinstance(by, str) or by not in UNIT_GROUPS:
             raise ValueError(f"by must be one of {list(UNIT_GROUPS)} (what groups the units); got {by!r}")
         self.access.refuse_blind(coder, round, "codings")
         q = self.filter(self._current(UNIT_GROUPS[by]), T.current_codings.c, coder, round)
