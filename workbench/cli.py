@@ -20,8 +20,9 @@ Commands
     (``workbench codebook diff 1 2``).
 ``workbench codebook export (FILE | --version N) -o OUT``
     Write a codebook as REFI-QDA (``.qdc``), Markdown (``.md``), HTML (``.html``) or YAML.
-``workbench agreement [--round NAME | --round-id N] [--measure M ...] [--format table|csv|json]``
-    Inter-coder agreement per code and overall, with bootstrap confidence intervals.
+``workbench agreement [--round NAME | --round-id N] [--measure M ...] [--by thread|source] [--weights W]``
+    Inter-coder agreement per code and overall (per thread with ``--by thread``), with
+    bootstrap confidence intervals; ``--format table|csv|json``.
 ``workbench export -o OUT.csv|OUT.xlsx|OUT.qdpx [--key KEYFILE] [--new-key] [--raw]``
     Units and codings, pseudonymised (authors, texts and ids) unless ``--raw`` (which
     needs the key as proof; the file is then readable by its owner only). The key file
@@ -591,6 +592,8 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
                     ci=not args.no_ci,
                     n_boot=args.n_boot,
                     seed=args.seed,
+                    by=args.by,
+                    weights=args.weights,
                 )
         except NotFoundError as exc:
             raise CommandError(_not_found(exc, args)) from exc
@@ -608,8 +611,16 @@ def _cmd_agreement(args: argparse.Namespace, out: _Out) -> int:
                                "display.max_colwidth", 60):
             out.print(table.round({"value": 3, "ci_low": 3, "ci_high": 3}).to_string(index=False))
     if args.fail_under is not None:
-        overall = table[(table["code"] == OVERALL) & (table["measure"] == measures[0])]["value"]
-        value = float(overall.iloc[0]) if len(overall) else float("nan")
+        overall = table[(table["code"] == OVERALL) & (table["measure"] == measures[0])]
+        if args.by is not None:  # every group with units coded twice or more
+            overall = overall[overall["n_pairable"] > 0]
+            low = overall[~(overall["value"] >= args.fail_under)]
+            if len(low):
+                names = ", ".join(f"{g} ({v:.3f})" for g, v in zip(low[table.columns[0]], low["value"], strict=True))
+                out.note(f"overall {measures[0]} is below --fail-under {args.fail_under} in {names}")
+                return EXIT_PROBLEMS
+            return EXIT_OK
+        value = float(overall["value"].iloc[0]) if len(overall) else float("nan")
         if not value >= args.fail_under:  # NaN fails too
             out.note(f"overall {measures[0]} {value:.3f} is below --fail-under {args.fail_under}")
             return EXIT_PROBLEMS
@@ -1084,7 +1095,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-examples", action="store_true", help="leave the anchor examples out (.md, .html)")
     c.set_defaults(func=_cmd_codebook_export)
 
-    from .agreement import MEASURES
+    from .agreement import MEASURES, WEIGHTS
 
     p = sub.add_parser("agreement", parents=[common], formatter_class=fmt, epilog=_EPILOG,
                        help="inter-coder agreement per code and overall",
@@ -1103,6 +1114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     p.add_argument("--fail-under", type=float, metavar="X",
                    help="exit 1 when the overall value of the first measure is below X (e.g. 0.8)")
+    p.add_argument("--by", choices=("thread", "source"),
+                   help="one report per thread (or per source platform), each on its own units; "
+                        "--fail-under then checks every group with units coded twice")
+    p.add_argument("--weights", choices=WEIGHTS, metavar="W",
+                   help=f"weights for the kappa family and percent agreement: {', '.join(WEIGHTS)}")
     p.set_defaults(func=_cmd_agreement)
 
     p = sub.add_parser("export", parents=[common], formatter_class=fmt, epilog=_EPILOG,

@@ -65,7 +65,7 @@ from .storage.access import Access, login_url
 from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
-from .storage.codings import Codings
+from .storage.codings import UNIT_GROUPS, Codings
 from .storage.kit import Kit
 from .storage.memos import Memos
 from .storage.merge import Merge
@@ -366,9 +366,10 @@ class Project:
     def agreement(
         self, round: RoundSelection = ALL_ROUNDS, codes: Sequence[str] | None = None,
         coders: Sequence[str] | None = None, measures: Sequence[str] = ("alpha",), ci: bool = True, *,
-        n_boot: int = 1000, seed: int | None = 0, exclusive_groups: Any = "codebook",
+        n_boot: int = 1000, seed: int | None = 0, exclusive_groups: Any = "codebook", by: str | None = None,
+        weights: str | None = None, ci_method: str = "bootstrap",
     ) -> pd.DataFrame:
-        """Inter-coder agreement per code and overall, as a tidy DataFrame.
+        """Inter-coder agreement per code and overall, as a tidy DataFrame; per thread with ``by=``.
 
         Parameters
         ----------
@@ -380,26 +381,51 @@ class Project:
         measures : list of str
             Coefficients (see :data:`workbench.agreement.MEASURES`).
         ci : bool
-            Bootstrap confidence intervals (``n_boot`` resamples, ``seed``).
+            95% confidence intervals (by ``ci_method``).
         n_boot, seed : int
         exclusive_groups : "codebook", dict or None
-            "codebook": a row ``group:NAME`` (nominal alpha) per exclusive group of the
-            codebook version in force.
+            "codebook": a row ``group:NAME`` per exclusive group of the codebook version
+            in force.
+        by : {"thread", "source"}, optional
+            One report per thread (first column ``thread_id``) or per source (``source``, the
+            platform), each on its own units (see :func:`workbench.agreement.reliability_table`).
+        weights : str, optional
+            A scheme of :data:`workbench.agreement.WEIGHTS` for the measures that take one.
+        ci_method : {"bootstrap", "gwet"}
+            Bootstrap intervals, or Gwet's variance formulas for the kappa family.
 
         Returns
         -------
         pandas.DataFrame
             ``code, measure, value, ci_low, ci_high, n_units, n_coders, n_pairable,
-            interpretation`` (see :func:`workbench.agreement.reliability_table`).
+            interpretation``, after ``thread_id`` or ``source`` with ``by``.
+
+        Examples
+        --------
+        >>> import os, tempfile, workbench as wb
+        >>> project = wb.open_project(os.path.join(tempfile.mkdtemp(), "demo.db"))
+        >>> _ = project.add_codebook(wb.Codebook.from_dict({"name": "demo", "codes": [
+        ...     {"name": n, "label": n, "definition": "..."} for n in ("praise", "blame")]}))
+        >>> _ = project.add_units(wb.make_units([{"unit_id": f"u{i}", "thread_id": f"t{i % 2}", "text": "."} for i in range(6)]))
+        >>> _ = [project.add_coder(c) for c in ("ann", "ben")]
+        >>> for i, pair in enumerate(["pp", "pp", "bb", "bp", "pp", "bb"]):
+        ...     for coder, c in zip(("ann", "ben"), pair):
+        ...         _ = project.code(f"u{i}", "praise" if c == "p" else "blame", coder=coder)
+        >>> project.agreement(by="thread", ci=False).query("code == '(overall)'")[["thread_id", "value", "n_units"]]
+          thread_id     value  n_units
+        0        t0  1.000000        3
+        3        t1  0.444444        3
+        >>> project.close()
         """
         sel = round_selection(round)
         self._access.require_settled(sel, "agreement")
-        codings = self.codings(round=sel)
+        codings = self.codings(round=sel) if by is None else self._codings.codings_by(by, round=sel)
         if isinstance(exclusive_groups, str) and exclusive_groups == "codebook":
             pinned = None if sel is ALL_ROUNDS or sel is NO_ROUND else self.round_info(sel)["codebook_version"]
             exclusive_groups = self._codebooks.exclusive_groups(pinned)
         return reliability_table(codings, codes=codes, coders=coders, measures=measures, ci=ci, n_boot=n_boot,
-                                 seed=seed, exclusive_groups=exclusive_groups)
+                                 seed=seed, exclusive_groups=exclusive_groups, ci_method=ci_method, weights=weights,
+                                 by=None if by is None else UNIT_GROUPS[by])
 
     def round_disagreements(
         self, round: str | int, *, codes: Sequence[str] | None = None, long: bool = False, anonymise: bool = False

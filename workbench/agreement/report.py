@@ -18,6 +18,7 @@ from ._measures import MEASURES, _kernel_call, _Measure, _measure
 from .bootstrap import _bootstrap_coded
 from .interpret import interpret
 from .variance import SE_MEASURES, _gwet_interval
+from .weights import WEIGHTS
 
 __all__ = ["CI_METHODS", "NO_CODE", "OVERALL", "REPORT_COLUMNS", "per_code_agreement", "reliability_table"]
 
@@ -156,6 +157,7 @@ def _report_rows(
     unsupported: Mapping[str, str] | None = None,
     ci_method: str = "bootstrap",
     seed_prefix: tuple[str, ...] = (),
+    weights: str | None = None,
 ) -> list[dict[str, Any]]:
     n_units, n_coders, n_pairable = _counts(coded)
     rows = []
@@ -165,10 +167,12 @@ def _report_rows(
         value = lo = hi = math.nan
         if reason is None:
             opts = dict(alpha_options) if m.name == "alpha" else {}
+            if weights is not None and "weights" in m.options:
+                opts["weights"] = weights
             if m.name in ("cohen_kappa", "scott_pi") and coded.codes.shape[1] != 2:
                 reason = f"{m.name} compares exactly two coders; {coded.codes.shape[1]} coded here"
             elif ci and ci_method == "gwet" and m.name in SE_MEASURES:
-                value, lo, hi, reason = _gwet_interval(m.name, coded, None)
+                value, lo, hi, reason = _gwet_interval(m.name, coded, opts.get("weights"))
             elif ci:
                 row_seed = _row_seed(seed, *seed_prefix, label, m.name)
                 res, reason = _bootstrap_coded(m, coded, opts, n_boot, row_seed, 0.95)
@@ -200,6 +204,7 @@ def reliability_table(
     exclusive_groups: Mapping[str, Sequence] | None = None,
     by: str | None = None,
     ci_method: str = "bootstrap",
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """The per-code reliability report: one row per code, exclusive group and overall, per measure.
 
@@ -255,6 +260,14 @@ def reliability_table(
         ``"bootstrap"`` (default): :func:`bootstrap` (Hayes & Krippendorff for alpha, units
         resampled otherwise). ``"gwet"``: Gwet's variance formulas
         (:func:`standard_errors`) for the kappa family; alpha keeps the bootstrap.
+    weights : str, optional
+        A weighting scheme of :data:`~workbench.agreement.WEIGHTS` (e.g. ``"linear"``) for
+        every measure that takes weights (the kappa family, AC2, percent agreement;
+        AC1 is unweighted, AC2 defaults to quadratic, alpha keeps its nominal level). It
+        matters only for exclusive groups, whose categories are the group's codes in
+        order, then ``"(none)"``: on a code's present/absent values every scheme gives
+        the unweighted value. A matrix fits one set of categories, not a whole report:
+        pass it to the coefficient itself.
 
     Returns
     -------
@@ -308,6 +321,7 @@ def reliability_table(
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
     if ci_method not in CI_METHODS:
         raise ValueError(f"ci_method must be one of {list(CI_METHODS)}; got {ci_method!r}")
+    _check_weights(weights)
     options: dict[str, Any] = {
         "ms": ms,
         "ci": ci,
@@ -315,10 +329,23 @@ def reliability_table(
         "seed": seed,
         "exclusive_groups": exclusive_groups,
         "ci_method": ci_method,
+        "weights": weights,
     }
     if by is None:
         return _frame(_table_rows(codings, codes, coders, units, **options))
     return _by_group(codings, by, codes, coders, units, options)
+
+
+def _check_weights(weights: Any) -> None:
+    if weights is None:
+        return
+    if not isinstance(weights, str):
+        raise TypeError(
+            f"weights of a report must name a scheme, one of {list(WEIGHTS)}; got a {type(weights).__name__}. "
+            "A weight matrix fits one set of categories: pass it to the coefficient (e.g. cohen_kappa) instead"
+        )
+    if weights not in (*WEIGHTS, "unweighted"):
+        raise ValueError(f"unknown weights {weights!r}; valid: {list(WEIGHTS)}")
 
 
 def _frame(rows: list[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
@@ -340,11 +367,12 @@ def _table_rows(
     seed: int | None,
     exclusive_groups: Mapping[str, Sequence] | None,
     ci_method: str,
+    weights: str | None,
     seed_prefix: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     cd = _prepare_codings(codings, codes, coders, units)
     common: dict[str, Any] = {"ci": ci, "n_boot": n_boot, "seed": seed, "ci_method": ci_method,
-                              "seed_prefix": seed_prefix}
+                              "seed_prefix": seed_prefix, "weights": weights}
     rows: list[dict[str, Any]] = []
     unsupported = {
         m.name: f"{m.name} is not defined for multi-label data (sets of codes); see the per-code rows"

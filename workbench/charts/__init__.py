@@ -20,8 +20,8 @@ Modules
 :mod:`~workbench.charts.threads`
     :func:`thread_tree`.
 :mod:`~workbench.charts.reliability`
-    :func:`agreement_by_code`, :func:`agreement_trend`, :func:`coincidence_heatmap`,
-    :func:`coder_matrix_chart`.
+    :func:`agreement_by_code`, :func:`agreement_by_thread`, :func:`agreement_trend`,
+    :func:`coincidence_heatmap`, :func:`coder_matrix_chart`.
 :mod:`~workbench.charts.render`
     :func:`save`, and the one place vl-convert draws a chart (SVG, PNG, Vega) for the
     dashboard, the reliability report and publishing.
@@ -38,7 +38,8 @@ units
 report / reports / matrix
     Agreement results: a tidy report with ``code, value, ci_low, ci_high`` (and
     optionally ``measure, n_units, n_coders, n_pairable, interpretation, round``),
-    or a square coincidence matrix.
+    or a square coincidence matrix; per thread, the report of
+    ``project.agreement(by="thread")`` (:func:`agreement_by_thread`).
 
 Several coders
 --------------
@@ -76,7 +77,13 @@ from __future__ import annotations
 from ._frames import NOT_CODED
 from .depth_time import codes_by_depth, codes_over_time
 from .patterns import code_explorer, code_frequencies, coder_code_rates, cooccurrence
-from .reliability import agreement_by_code, agreement_trend, coder_matrix_chart, coincidence_heatmap
+from .reliability import (
+    agreement_by_code,
+    agreement_by_thread,
+    agreement_trend,
+    coder_matrix_chart,
+    coincidence_heatmap,
+)
 from .render import save
 from .replies import reply_flow, reply_transitions
 from .threads import thread_tree
@@ -93,6 +100,7 @@ __all__ = [
     "code_explorer",
     "coder_code_rates",
     "agreement_by_code",
+    "agreement_by_thread",
     "agreement_trend",
     "coincidence_heatmap",
     "coder_matrix_chart",

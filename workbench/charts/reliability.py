@@ -1,4 +1,4 @@
-"""Charts of coder agreement: per code, across rounds, coincidences, and between coders.
+"""Charts of coder agreement: per code, per thread, across rounds, coincidences, and between coders.
 
 Each takes a tidy agreement report (``code, value, ci_low, ci_high`` and optionally
 ``measure, n_units, n_coders, n_pairable, interpretation, round``, as
@@ -17,10 +17,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..agreement import THRESHOLDS, band
+from ..agreement import OVERALL, REPORT_COLUMNS, THRESHOLDS, band
 from ._frames import PALETTE, check_frame, esc, esc_series, rounded
 
-__all__ = ["agreement_by_code", "agreement_trend", "coincidence_heatmap", "coder_matrix_chart"]
+__all__ = ["agreement_by_code", "agreement_by_thread", "agreement_trend", "coincidence_heatmap", "coder_matrix_chart"]
 
 _REPORT = ("code", "value", "ci_low", "ci_high")
 _REPORT_OPTIONAL = ("measure", "n_units", "n_coders", "n_pairable", "interpretation")
@@ -410,3 +410,137 @@ def coder_matrix_chart(
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("value:Q", format=".2f"))
     return (rect + text).properties(title=esc(title), width=alt.Step(56), height=alt.Step(32))
+
+
+_BAND_COLORS = ("#1a9850", "#fdae61", "#d73027", "#d9d9d9")  # reliable, tentative, low, undefined
+
+
+def _group_column(df: pd.DataFrame, by: str | None) -> str:
+    if by is not None:
+        if by not in df.columns:
+            raise ValueError(f"by={by!r} is not a column of the table; its columns are {list(df.columns)}")
+        return by
+    first = str(df.columns[0]) if len(df.columns) else ""
+    if first in REPORT_COLUMNS or first == "":
+        raise ValueError(
+            "the table has no group column before the report's columns; make it with "
+            "project.agreement(by='thread') (or reliability_table(..., by='thread_id')), or name it with by="
+        )
+    return first
+
+
+def agreement_by_thread(
+    table: pd.DataFrame,
+    *,
+    by: str | None = None,
+    measure: str | None = None,
+    top: int = 40,
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> alt.LayerChart:
+    """Agreement per thread and code as a heatmap: which thread the coders read differently.
+
+    One row per thread (or source), one column per code (the report's order: overall,
+    exclusive groups, codes); each cell is coloured by the band of
+    :func:`workbench.agreement.band` (below .667, tentative, reliable, undefined) and
+    shows the coefficient and ``n``, the units behind it. Threads are sorted by their
+    overall value, lowest first (undefined last), and only the ``top`` lowest are drawn.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A per-thread report: :meth:`workbench.Project.agreement` with ``by="thread"`` or
+        ``by="source"`` (or :func:`workbench.agreement.reliability_table` with ``by=``):
+        the group in the first column, then ``code, value, n_units`` (optionally
+        ``measure, ci_low, ci_high, n_pairable, interpretation``, shown in the tooltip).
+    by : str, optional
+        The group column (default: the table's first column).
+    measure : str, optional
+        The measure to draw; needed when the table holds several.
+    top : int
+        How many threads to draw at most (the lowest overall agreement first).
+    thresholds : (float, float)
+        The band limits.
+
+    Returns
+    -------
+    alt.LayerChart
+        Cells, coefficients and counts; the data: ``group, code, value, ci_low, ci_high,
+        n_units, n_pairable, band, label, n_label, interpretation``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"thread_id": ["t1", "t1", "t2", "t2"],
+    ...     "code": ["(overall)", "praise"] * 2, "measure": "alpha",
+    ...     "value": [0.9, 0.85, 0.4, float("nan")], "n_units": [12, 12, 8, 8]})
+    >>> spec = agreement_by_thread(table).to_dict()
+    >>> rows = spec["datasets"][spec["data"]["name"]]
+    >>> [(r["group"], r["code"], r["band"], r["label"], r["n_label"]) for r in rows]
+    [('t2', '(overall)', '< .667', '.40', 'n=8'), ('t2', 'praise', 'undefined', '–', 'n=8'), \
+('t1', '(overall)', '≥ .800', '.90', 'n=12'), ('t1', 'praise', '≥ .800', '.85', 'n=12')]
+    """
+    lo_hi = _thresholds(thresholds)
+    check_frame(table, "table", ("code", "value", "n_units"))
+    group = _group_column(table, by)
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
+        raise ValueError(f"top must be a positive integer (how many threads to draw); got {top!r}")
+    df = table.copy()
+    for c in ("measure", "interpretation"):
+        df[c] = df[c].fillna("").astype(str) if c in df else ""
+    present = [m for m in pd.unique(df["measure"]) if m != ""]
+    if measure is None and len(present) > 1:
+        raise ValueError(f"the table holds several measures {present}; choose one with measure=")
+    df = _pick_measure(df, measure)
+    df = df.assign(group=df[group].astype(str), code=df["code"].astype(str))
+    for c in ("value", "ci_low", "ci_high", "n_units", "n_pairable"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float) if c in df else np.nan
+    # threads by their overall value (else their lowest), lowest first, undefined last
+    key = df[df["code"] == OVERALL] if (df["code"] == OVERALL).any() else df
+    score = key.groupby("group", sort=False)["value"].min()
+    groups = list(dict.fromkeys(df["group"]))
+    order = sorted(groups, key=lambda g: (math.isnan(score.get(g, math.nan)), score.get(g, math.nan), groups.index(g)))
+    shown, hidden = order[: int(top)], len(order) - min(len(order), int(top))
+    df = df[df["group"].isin(shown)]
+    df = df.assign(rank=df["group"].map({g: i for i, g in enumerate(shown)})).sort_values("rank", kind="stable")
+    codes = list(dict.fromkeys(df["code"]))
+    out = pd.DataFrame({
+        "group": df["group"],
+        "code": df["code"],
+        "value": df["value"].round(4),
+        "ci_low": df["ci_low"].round(4),
+        "ci_high": df["ci_high"].round(4),
+        "n_units": df["n_units"].round(),
+        "n_pairable": df["n_pairable"].round(),
+        "band": [band(v, lo_hi) for v in df["value"]],
+        "label": ["–" if math.isnan(v) else f"{v:.2f}".replace("0.", ".", 1) for v in df["value"]],
+        "n_label": ["n=?" if math.isnan(n) else f"n={int(n)}" for n in df["n_units"]],
+        "interpretation": df["interpretation"],
+    }).reset_index(drop=True).astype({"n_units": "Int64", "n_pairable": "Int64"})
+    bands = [band(v, lo_hi) for v in (lo_hi[1], lo_hi[0], lo_hi[0] - 1)] + [band(None)]
+    noun = "thread" if group == "thread_id" else group
+    base = alt.Chart(out).encode(
+        x=alt.X("code:N", sort=codes, title=None, axis=alt.Axis(labelAngle=-40, orient="top")),
+        y=alt.Y("group:N", sort=shown, title=noun),
+        tooltip=[
+            alt.Tooltip("group:N", title=noun),
+            alt.Tooltip("code:N"),
+            alt.Tooltip("value:Q", format=".3f"),
+            alt.Tooltip("ci_low:Q", title="CI low", format=".3f"),
+            alt.Tooltip("ci_high:Q", title="CI high", format=".3f"),
+            alt.Tooltip("n_units:Q", title="units"),
+            alt.Tooltip("n_pairable:Q", title="units coded twice or more"),
+            alt.Tooltip("band:N"),
+            alt.Tooltip("interpretation:N"),
+        ],
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("band:N", title="band", scale=alt.Scale(domain=bands, range=list(_BAND_COLORS)))
+    )
+    value = base.mark_text(fontSize=11, dy=-6).encode(text="label:N")
+    count = base.mark_text(fontSize=8, dy=7, color="#333").encode(text="n_label:N")
+    what = f"{present[0] if measure is None and present else measure or 'agreement'}"
+    subtitle = f"{what}; lowest agreement first; bands at {_number(lo_hi[0])} and {_number(lo_hi[1])}"
+    if hidden:
+        subtitle += f"; {hidden} more {noun}(s) not shown"
+    title = alt.TitleParams(f"Agreement by {noun}", subtitle=subtitle)
+    return alt.LayerChart(layer=[rect, value, count]).properties(title=title, width=alt.Step(64), height=alt.Step(34))

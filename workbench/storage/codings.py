@@ -32,7 +32,10 @@ from .access import Access, where_visible
 from .codebooks import Codebooks
 from .queue import Queue
 
-__all__ = ["Codings", "span_key", "code_list"]
+__all__ = ["UNIT_GROUPS", "Codings", "span_key", "code_list"]
+
+#: What per-thread agreement groups units by: the name in ``by=`` and the column of ``units``.
+UNIT_GROUPS = {"thread": "thread_id", "source": "source"}
 
 
 def code_list(codes: str | Iterable[str]) -> list[str]:
@@ -518,18 +521,48 @@ class Codings:
             In a project opened for a coder: another coder named in an open round.
         """
         self.access.refuse_blind(coder, round, "codings")
-        cc, e, c, r = T.current_codings.c, T.coding_events.c, T.coders.c, T.rounds.c
-        q = (
-            sa.select(cc.unit_id, c.name.label("coder"), cc.code, r.name.label("round"), e.codebook_version, e.at,
-                      e.span_start, e.span_end, e.memo)
-            .select_from(
-                T.current_codings.join(T.coding_events, e.event_id == cc.event_id)
-                .join(T.coders, c.coder_id == cc.coder_id)
-                .outerjoin(T.rounds, r.round_id == e.round_id)
-            )
-            .order_by(cc.event_id)
+        return self._read(self.filter(self._current(), T.current_codings.c, coder, round, unit_ids),
+                          "read the current codings")
+
+    @staticmethod
+    def _current(*extra: Any) -> Any:
+        """The query of :meth:`codings`, with ``extra`` columns of ``units`` joined on (private)."""
+        cc, e, c, r, u = T.current_codings.c, T.coding_events.c, T.coders.c, T.rounds.c, T.units.c
+        joined = (
+            T.current_codings.join(T.coding_events, e.event_id == cc.event_id)
+            .join(T.coders, c.coder_id == cc.coder_id)
+            .outerjoin(T.rounds, r.round_id == e.round_id)
         )
-        return self._read(self.filter(q, cc, coder, round, unit_ids), "read the current codings")
+        if extra:
+            joined = joined.join(T.units, u.unit_id == cc.unit_id)
+        return sa.select(
+            cc.unit_id, c.name.label("coder"), cc.code, r.name.label("round"), e.codebook_version, e.at,
+            e.span_start, e.span_end, e.memo, *(getattr(u, name) for name in extra),
+        ).select_from(joined).order_by(cc.event_id)
+
+    def codings_by(
+        self, by: str, *, coder: str | Sequence[str] | None = None, round: RoundSelection = ALL_ROUNDS,
+    ) -> pd.DataFrame:
+        """The current codings with each unit's thread or source joined on: what per-thread agreement reads.
+
+        Parameters
+        ----------
+        by : {"thread", "source"}
+            ``"thread"`` joins the unit's ``thread_id``; ``"source"`` the unit's ``source``
+            (the platform or format it was imported from, ``"unknown"`` when not known).
+        coder : str or list of str, optional
+        round : str, int, None, NO_ROUND or ALL_ROUNDS
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :meth:`codings`, then ``thread_id`` or ``source``.
+        """
+        if not isinstance(by, str) or by not in UNIT_GROUPS:
+            raise ValueError(f"by must be one of {list(UNIT_GROUPS)} (what groups the units); got {by!r}")
+        self.access.refuse_blind(coder, round, "codings")
+        q = self.filter(self._current(UNIT_GROUPS[by]), T.current_codings.c, coder, round)
+        return self._read(q, f"read the current codings by {by}")
 
     def history(
         self,
