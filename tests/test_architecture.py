@@ -38,8 +38,6 @@ LAYERS: list[set[str]] = [
 ]
 MAX_LINES = 650
 
-#: issue 12 lands in steps; each check below is strict once its step has landed
-_IN_PROGRESS = pytest.mark.xfail(reason="issue 12: the restructuring lands in steps", strict=False)
 
 
 def _modules() -> dict[str, Path]:
@@ -176,7 +174,6 @@ def test_every_module_has_a_layer():
     assert not missing, f"modules outside DESIGN's layers (add them to LAYERS): {missing}"
 
 
-@_IN_PROGRESS
 def test_modules_are_small():
     big = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding='utf-8').splitlines())) > MAX_LINES}
     assert not big, f"modules over {MAX_LINES} lines: {big}"

@@ -1,4 +1,4 @@
-"""The ``workbench`` command (workbench/cli.py): in-process through ``main`` and as a real process."""
+"""The ``workbench`` command (workbench/cli/): in-process through ``main`` and as a real process."""
 
 from __future__ import annotations
 

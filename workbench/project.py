@@ -61,7 +61,11 @@ from .agreement import disagreements, reliability_table
 from .sentinels import ALL_ROUNDS, NO_ROUND
 from .storage import connect, database_url, display_url
 from .storage._kernel import Kernel, RoundSelection, round_selection
-from .storage.access import Access, login_url
+from .storage.access import Access, Rule, login_url
+from .storage.access import as_coder_rule as _as_coder
+from .storage.access import blind_rule as _blind
+from .storage.access import settled_rule as _settled
+from .storage.access import supervisor_rule as _supervisor
 from .storage.adjudication import Adjudication
 from .storage.codebooks import Codebooks
 from .storage.coders import Coders
@@ -82,25 +86,6 @@ Codes = str | Iterable[str]
 Names = str | Sequence[str] | None
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-Rule = Callable[[Access, str, dict[str, Any]], None]
-
-
-def _supervisor(access: Access, name: str, arguments: dict[str, Any]) -> None:
-    access.require_supervisor(name)
-
-
-def _as_coder(access: Access, name: str, arguments: dict[str, Any]) -> None:
-    access.require_self(arguments.get("coder"), name)
-
-
-def _blind(access: Access, name: str, arguments: dict[str, Any]) -> None:
-    access.refuse_blind(arguments.get("coder"), arguments.get("round", ALL_ROUNDS), name)
-
-
-def _settled(access: Access, name: str, arguments: dict[str, Any]) -> None:
-    access.require_settled(arguments.get("round", ALL_ROUNDS), name)
 
 
 def _via(part: str, method: Callable[Concatenate[Any, P], R], rule: Rule | None = None) -> Callable[Concatenate[Project, P], R]:

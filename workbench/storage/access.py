@@ -77,6 +77,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -88,6 +89,11 @@ from . import tables as T
 from ._kernel import Kernel, RoundSelection, Viewer, round_selection
 
 __all__ = [
+    "Rule",
+    "as_coder_rule",
+    "blind_rule",
+    "settled_rule",
+    "supervisor_rule",
     "ROLES",
     "SUPERVISOR_ONLY",
     "Access",
@@ -281,6 +287,30 @@ def visible(cols: Any, coder_id: int) -> Any:
 
 def _quote(conn: sa.Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+#: A facade method's access rule: ``rule(access, method_name, bound_arguments)`` raises when refused.
+Rule = Callable[["Access", str, dict[str, Any]], None]
+
+
+def supervisor_rule(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    """Rule: only a supervisor (or a project opened without ``coder=``) may call it."""
+    access.require_supervisor(name)
+
+
+def as_coder_rule(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    """Rule: a coder writes only as themself (the call's ``coder`` argument)."""
+    access.require_self(arguments.get("coder"), name)
+
+
+def blind_rule(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    """Rule: in an open (blind) round a coder reads only their own codings."""
+    access.refuse_blind(arguments.get("coder"), arguments.get("round", ALL_ROUNDS), name)
+
+
+def settled_rule(access: Access, name: str, arguments: dict[str, Any]) -> None:
+    """Rule: what compares coders (agreement, disagreements) waits until the round is closed."""
+    access.require_settled(arguments.get("round", ALL_ROUNDS), name)
 
 
 class Access:
