@@ -21,7 +21,19 @@ from typing import Any
 from .._common import Context
 from .._text import normalise_whitespace
 from ..pasted._engine import gone_status, parse_when
-from .page import Page, article_root, first, is_chrome_element, meta, page_key, text_content, text_of, time_of, title_of
+from .page import (
+    Page,
+    article_root,
+    first,
+    is_chrome_element,
+    meta,
+    own,
+    page_key,
+    text_content,
+    text_of,
+    time_of,
+    title_of,
+)
 
 __all__ = ["read", "find_blocks", "MIN_CONFIDENCE"]
 
@@ -203,8 +215,8 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
         def nested(e: Any, b: Any = b) -> bool:
             return e is not b and e in owner and owner[e] is not b
 
-        author_el = next((e for e in _own(b, nested) if _is_author(e)), None)
-        time_el = next((e for e in _own(b, nested) if _is_time(e)), None)
+        author_el = next((e for e in own(b, nested) if _is_author(e)), None)
+        time_el = next((e for e in own(b, nested) if _is_time(e)), None)
         when = time_of(ctx, time_el, f"block {n}", b.sourceline) if time_el is not None and (
             time_el.get("datetime") or time_el.get("title")) else None
         if when is None and time_el is not None:
@@ -241,13 +253,3 @@ def read(ctx: Context, doc: Any) -> list[dict[str, Any]] | None:
              f"{shown} (author in {with_author}, time in {with_time}, text in {with_text}); confidence "
              f"{confidence:.2f}. Check the units against the page", kind="structure")
     return page.records
-
-
-def _own(el: Any, stop: Any) -> Any:
-    stack = list(reversed(el))
-    while stack:
-        node = stack.pop()
-        if not isinstance(node.tag, str) or stop(node):
-            continue
-        yield node
-        stack.extend(reversed(node))
