@@ -36,22 +36,10 @@ def project_folder(project: Any) -> Path | None:
     >>> project_folder("postgresql://server/study") is None
     True
     """
-    if project is None:
+    where = _project_location(project)
+    if where is None or "://" in where:  # a server's URL: no folder to keep the key out of
         return None
-    if isinstance(project, (str, Path)):
-        url = str(project)
-    else:
-        engine = getattr(project, "engine", None)
-        db = getattr(getattr(engine, "url", None), "database", None) if engine is not None else None
-        if getattr(project, "dialect", "sqlite") != "sqlite" or not db:
-            return None
-        url = db
-    if "://" in url and not url.startswith("sqlite"):
-        return None
-    url = re.sub(r"^sqlite(\+\w+)?:///", "", url)
-    if url in ("", ":memory:"):
-        return None
-    return Path(url).expanduser().resolve().parent
+    return Path(where).parent
 
 
 
